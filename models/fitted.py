@@ -1,0 +1,33 @@
+"""Constants fitted on LFW, with the commands that produced them.
+
+Landmark templates give where MTCNN's five points (eye on the image's left, other eye, nose
+tip, left and right mouth corner) land in each embedder's chip, in chip pixels.
+"""
+
+# dlib ResNet v1 chip (150 px, dlib's padding 0.25): median position of MTCNN's landmarks in
+# dlib's own chips of 2,983 LFW faces.
+#   python scripts/fit_mtcnn_template.py ../shared/datasets/lfw --images 3000
+DLIB_MTCNN_TEMPLATE = (
+    (47.848, 45.991),
+    (102.227, 46.092),
+    (74.775, 78.612),
+    (51.129, 105.924),
+    (98.636, 106.086),
+)
+
+# facenet-pytorch chips (160 px): median position of MTCNN's landmarks in the tight MTCNN box
+# resized to 160x160, which is how facenet-pytorch cuts faces (margin 0), on 600 LFW faces.
+FACENET_MTCNN_TEMPLATE = (
+    (45.14, 62.61),
+    (119.05, 61.42),
+    (82.53, 94.22),
+    (50.9, 121.48),
+    (117.1, 120.51),
+)
+
+# Same/different threshold and P(same | distance) calibration for dlib-resnet-v1 (unit-length
+# embeddings, flipped chip added): mean best threshold over the 10 LFW folds, and a logistic
+# fit on all 6,000 pair distances.
+#   album eval lfw --data ../shared/datasets/lfw --json lfw.json
+DLIB_THRESHOLD = 0.42
+DLIB_CALIBRATION = None

@@ -1,0 +1,214 @@
+"""The embedders the app can use, by name.
+
+An entry says how to cut the chip (chip size and where MTCNN's five landmarks go in it), how to
+turn chips into network input, how to build the network, and the distance below which two faces
+are the same person. Every stored embedding records the ``name`` of the entry that made it.
+Distances are Euclidean between L2-normalized embeddings (0 = identical, 2 = opposite).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models import fitted
+from models.paths import models_dir
+
+
+class WeightsMissingError(RuntimeError):
+    """The model's weights are not on this computer; the message says how to get them."""
+
+
+class UnknownModelError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    name: str
+    description: str
+    chip_size: int
+    embedding_size: int
+    # Distance threshold: below it, "same person".
+    threshold: float
+    # (5, 2) chip-pixel positions for MTCNN's landmarks (see models.templates).
+    template: tuple[tuple[float, float], ...]
+    # Builds the network in eval mode; raises WeightsMissingError when weights are absent.
+    build: Callable[[], torch.nn.Module] = field(repr=False)
+    # uint8 RGB chips (N, S, S, 3) -> network input tensor (N, 3, S, S).
+    preprocess: Callable[[np.ndarray], torch.Tensor] = field(repr=False)
+    # Also embed the mirrored chip and average: a little more accurate, twice the work.
+    flip: bool = False
+    # Logistic calibration of P(same | distance) = 1 / (1 + exp(slope * (d - midpoint))),
+    # fitted on LFW pairs; None when not yet calibrated.
+    calibration: tuple[float, float] | None = None
+    # Where this model came from: "builtin", "download" or "trained".
+    origin: str = "builtin"
+
+    def probability_same(self, distance: float | np.ndarray) -> float | np.ndarray:
+        """Calibrated probability that two faces at ``distance`` are the same person."""
+        slope, mid = self.calibration or (12.0, self.threshold)
+        return 1.0 / (1.0 + np.exp(slope * (np.asarray(distance) - mid)))
+
+    def template_array(self) -> np.ndarray:
+        return np.asarray(self.template, dtype=np.float64)
+
+
+_REGISTRY: dict[str, EmbedderSpec] = {}
+
+DEFAULT_MODEL = "dlib-resnet-v1"
+
+
+def register(spec: EmbedderSpec) -> None:
+    """Add or replace an entry."""
+    _REGISTRY[spec.name] = spec
+
+
+def list_specs() -> list[EmbedderSpec]:
+    """Built-in entries, then trained checkpoints found in the models directory."""
+    _discover_trained()
+    return list(_REGISTRY.values())
+
+
+def get_spec(name: str) -> EmbedderSpec:
+    if name not in _REGISTRY:
+        _discover_trained()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownModelError(f"unknown model {name!r}; known models: {known}") from None
+
+
+# --- built-in entries -----------------------------------------------------------------------
+
+
+def _build_dlib() -> torch.nn.Module:
+    from models.dlib_resnet import load_dlib_resnet
+
+    return load_dlib_resnet()
+
+
+def _dlib_preprocess(chips: np.ndarray) -> torch.Tensor:
+    from models.dlib_resnet import preprocess
+
+    return preprocess(chips)
+
+
+def _facenet_builder(name: str) -> Callable[[], torch.nn.Module]:
+    def build() -> torch.nn.Module:
+        from models.facenet import load_facenet
+
+        return load_facenet(name)
+
+    return build
+
+
+def facenet_preprocess(chips: np.ndarray) -> torch.Tensor:
+    """facenet-pytorch's fixed standardization: (v - 127.5) / 128."""
+    x = torch.from_numpy(np.ascontiguousarray(chips)).permute(0, 3, 1, 2).float()
+    return (x - 127.5) / 128.0
+
+
+register(
+    EmbedderSpec(
+        name="dlib-resnet-v1",
+        description="dlib face-recognition ResNet v1 (CC0), 128-d; weights from "
+        "the face_recognition_models package, works offline",
+        chip_size=150,
+        embedding_size=128,
+        threshold=fitted.DLIB_THRESHOLD,
+        template=fitted.DLIB_MTCNN_TEMPLATE,
+        build=_build_dlib,
+        preprocess=_dlib_preprocess,
+        flip=True,
+        calibration=fitted.DLIB_CALIBRATION,
+    )
+)
+for _name, _desc in (
+    ("facenet-vggface2", "FaceNet InceptionResnetV1 trained on VGGFace2 (facenet-pytorch), 512-d"),
+    ("facenet-casia", "FaceNet InceptionResnetV1 trained on CASIA-WebFace (facenet-pytorch), 512-d"),
+):
+    register(
+        EmbedderSpec(
+            name=_name,
+            description=_desc + "; weights fetched or imported on request",
+            chip_size=160,
+            embedding_size=512,
+            threshold=1.1,
+            template=fitted.FACENET_MTCNN_TEMPLATE,
+            build=_facenet_builder(_name),
+            preprocess=facenet_preprocess,
+            flip=False,
+            origin="download",
+        )
+    )
+
+
+# --- trained checkpoints ---------------------------------------------------------------------
+
+
+def trained_dir() -> Path:
+    return models_dir() / "trained"
+
+
+def _discover_trained() -> None:
+    """Register every ``<name>.json`` + ``<name>.safetensors`` pair written by training."""
+    folder = trained_dir()
+    if not folder.is_dir():
+        return
+    for meta_path in sorted(folder.glob("*.json")):
+        try:
+            meta = json.loads(meta_path.read_text())
+            name = meta["name"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if name in _REGISTRY:
+            continue
+        base = get_spec(meta["base"]) if meta.get("base") in _REGISTRY else None
+        if base is None:
+            continue
+        weights = meta_path.with_suffix(".safetensors")
+        register(
+            EmbedderSpec(
+                name=name,
+                description=meta.get("description", f"fine-tuned from {base.name}"),
+                chip_size=base.chip_size,
+                embedding_size=int(meta.get("embedding_size", base.embedding_size)),
+                threshold=float(meta.get("threshold", base.threshold)),
+                template=base.template,
+                build=_trained_builder(meta, weights),
+                preprocess=base.preprocess,
+                flip=base.flip,
+                calibration=tuple(meta["calibration"]) if meta.get("calibration") else None,
+                origin="trained",
+            )
+        )
+
+
+def _trained_builder(meta: dict, weights: Path) -> Callable[[], torch.nn.Module]:
+    def build() -> torch.nn.Module:
+        from training.checkpoints import load_trained_network
+
+        if not weights.exists():
+            raise WeightsMissingError(f"weights of trained model {meta['name']!r} are missing: {weights}")
+        return load_trained_network(meta, weights)
+
+    return build
+
+
+def logistic_calibration(distances: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """Fit P(same | d) = 1 / (1 + exp(slope * (d - midpoint))) to labelled pair distances."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=100.0).fit(np.asarray(distances).reshape(-1, 1), np.asarray(same))
+    slope = -float(lr.coef_[0, 0])
+    mid = -float(lr.intercept_[0]) / -slope if slope else math.nan
+    return slope, mid

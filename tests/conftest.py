@@ -1,0 +1,47 @@
+"""Shared fixtures. Tests that need real faces read LFW from ../shared/datasets/lfw (or
+$ALBUM_LFW) and skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+LFW = Path(os.environ.get("ALBUM_LFW", ROOT.parent / "shared" / "datasets" / "lfw"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep every test away from the real user's data and model directories."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ALBUM_MODELS_DIR", str(home / "models"))
+    monkeypatch.setenv("ALBUM_HOME", str(home))
+
+
+@pytest.fixture(scope="session")
+def lfw() -> Path:
+    if not (LFW / "pairs.txt").is_file():
+        pytest.skip(f"LFW dataset not found at {LFW} (set ALBUM_LFW to its folder)")
+    return LFW
+
+
+def lfw_image(lfw: Path, name: str, number: int = 1) -> np.ndarray:
+    return np.asarray(Image.open(lfw / name / f"{name}_{number:04d}.jpg").convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def detector():
+    from models.detector import FaceDetector
+
+    return FaceDetector(min_face_size=20)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from models.embedder import Embedder
+
+    return Embedder()
