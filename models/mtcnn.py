@@ -1,0 +1,150 @@
+"""The MTCNN cascade (P-Net -> R-Net -> O-Net) on a batch of equal-sized images.
+
+Same stages, thresholds and box arithmetic as facenet-pytorch's ``detect_face`` (whose networks
+and box helpers we use), with three changes that make it about twice as fast on a CPU:
+- the image pyramid is built level by level (each level is resized from the previous one, not
+  from the full photo), with antialiased bilinear resizing;
+- the candidate crops for R-Net and O-Net are cut with batched ``roi_align`` calls from a
+  pyramid of 2x2 averages, instead of one area resize of the full image per box;
+- the networks run in channels-last memory layout, which oneDNN convolves much faster for
+  MTCNN's few-channel layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from facenet_pytorch.models.utils.detect_face import (
+    batched_nms_numpy,
+    bbreg,
+    generateBoundingBox,
+    rerec,
+)
+from torchvision.ops import batched_nms, roi_align
+
+
+def _normalize(x: torch.Tensor) -> torch.Tensor:
+    return (x - 127.5) * 0.0078125
+
+
+def _crops(
+    pyramid: list[torch.Tensor], boxes: torch.Tensor, inds: torch.Tensor, size: int
+) -> torch.Tensor:
+    """Square candidate boxes clipped to the image, each resized to ``size`` x ``size``.
+
+    Clipping before resizing (rather than zero padding) matches facenet-pytorch, whose weights
+    and thresholds we use. Each box is sampled from the pyramid level (halvings of the image)
+    where it spans 1-2 times ``size``, so 2x2 bilinear samples per output pixel approximate the
+    area average without the cost of adaptive sampling over large boxes.
+    """
+    h, w = pyramid[0].shape[2:]
+    smallest_needed = size
+    while min(pyramid[-1].shape[2:]) >= 2 * smallest_needed:
+        pyramid.append(F.avg_pool2d(pyramid[-1], 2))
+    b = boxes[:, :4].trunc()
+    x1 = b[:, 0].clamp(min=1) - 1
+    y1 = b[:, 1].clamp(min=1) - 1
+    x2 = b[:, 2].clamp(max=w)
+    y2 = b[:, 3].clamp(max=h)
+    side = torch.maximum(x2 - x1, y2 - y1).clamp(min=1)
+    level = torch.floor(torch.log2(side / size)).clamp(0, len(pyramid) - 1).long()
+    out = torch.empty((len(b), 3, size, size), dtype=pyramid[0].dtype)
+    for k in level.unique().tolist():
+        sel = level == k
+        f = 1.0 / (2**k)
+        rois = torch.stack([inds[sel].to(out.dtype), x1[sel], y1[sel], x2[sel], y2[sel]], dim=1)
+        out[sel] = roi_align(pyramid[k], rois, output_size=(size, size), spatial_scale=f,
+                             sampling_ratio=2, aligned=True)
+    return out.contiguous(memory_format=torch.channels_last)
+
+
+def _valid(boxes: torch.Tensor, w: int, h: int) -> torch.Tensor:
+    b = boxes[:, :4].trunc()
+    return (b[:, 2].clamp(max=w) > b[:, 0].clamp(min=1) - 1) & (
+        b[:, 3].clamp(max=h) > b[:, 1].clamp(min=1) - 1
+    )
+
+
+def detect_faces(
+    batch: np.ndarray,
+    min_size: float,
+    nets: tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module],
+    thresholds: tuple[float, float, float],
+    factor: float,
+    device: torch.device,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Boxes (K, 5: x1, y1, x2, y2, score) and landmarks (K, 5, 2) for each image of
+    ``batch`` (N, H, W, 3) uint8."""
+    pnet, rnet, onet = nets
+    # Plain NCHW for the crops (roi_align would copy a channels-last input on every call).
+    images = torch.from_numpy(np.ascontiguousarray(batch)).to(device).permute(0, 3, 1, 2)
+    images = images.float().contiguous()
+    n, _, h, w = images.shape
+
+    # Halvings of the image, shared by the P-Net pyramid and the crops (_crops adds more):
+    # starting P-Net from the half-size image saves a pass over the full photo.
+    pyramid = [images]
+    if min(h, w) >= 96:
+        pyramid.append(F.avg_pool2d(images, 2))
+
+    # Stage 1: P-Net over the pyramid.
+    scale = 12.0 / min_size
+    level = pyramid[-1] if scale <= 0.5 else images
+    all_boxes, all_inds = [], []
+    while min(h, w) * scale >= 12:
+        size = (int(h * scale + 1), int(w * scale + 1))
+        level = F.interpolate(level, size=size, mode="bilinear", antialias=True,
+                              align_corners=False)
+        reg, probs = pnet(_normalize(level).contiguous(memory_format=torch.channels_last))
+        boxes, inds = generateBoundingBox(reg, probs[:, 1], scale, thresholds[0])
+        keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.5)
+        all_boxes.append(boxes[keep])
+        all_inds.append(inds[keep])
+        scale *= factor
+    empty = [(np.zeros((0, 5)), np.zeros((0, 5, 2))) for _ in range(n)]
+    if not all_boxes:
+        return empty
+    boxes, inds = torch.cat(all_boxes), torch.cat(all_inds)
+    keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.7)
+    boxes, inds = boxes[keep], inds[keep]
+    bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    boxes = torch.stack([
+        boxes[:, 0] + boxes[:, 5] * bw, boxes[:, 1] + boxes[:, 6] * bh,
+        boxes[:, 2] + boxes[:, 7] * bw, boxes[:, 3] + boxes[:, 8] * bh, boxes[:, 4],
+    ], dim=1)
+    boxes = rerec(boxes)
+
+    # Stage 2: R-Net refines and rejects.
+    ok = _valid(boxes, w, h)
+    boxes, inds = boxes[ok], inds[ok]
+    if len(boxes) == 0:
+        return empty
+    reg, score = rnet(_normalize(_crops(pyramid, boxes, inds, 24)))
+    keep = score[:, 1] > thresholds[1]
+    boxes = torch.cat([boxes[keep, :4], score[keep, 1:2]], dim=1)
+    inds, reg = inds[keep], reg[keep]
+    keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.7)
+    boxes, inds, reg = boxes[keep], inds[keep], reg[keep]
+    boxes = rerec(bbreg(boxes, reg))
+
+    # Stage 3: O-Net gives final boxes, scores and landmarks.
+    ok = _valid(boxes, w, h)
+    boxes, inds = boxes[ok], inds[ok]
+    if len(boxes) == 0:
+        return empty
+    reg, points, score = onet(_normalize(_crops(pyramid, boxes, inds, 48)))
+    keep = score[:, 1] > thresholds[2]
+    boxes = torch.cat([boxes[keep, :4], score[keep, 1:2]], dim=1)
+    inds, reg, points = inds[keep], reg[keep], points[keep]
+    bw = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
+    bh = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
+    px = bw * points[:, :5] + boxes[:, 0:1] - 1
+    py = bh * points[:, 5:10] + boxes[:, 1:2] - 1
+    landmarks = torch.stack([px, py], dim=2)
+    boxes = bbreg(boxes, reg)
+    keep = batched_nms_numpy(boxes[:, :4], boxes[:, 4], inds, 0.7, "Min")
+    boxes, inds, landmarks = boxes[keep], inds[keep], landmarks[keep]
+
+    boxes_np, marks_np, inds_np = boxes.cpu().numpy(), landmarks.cpu().numpy(), inds.cpu().numpy()
+    return [(boxes_np[inds_np == i], marks_np[inds_np == i]) for i in range(n)]
