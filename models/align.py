@@ -30,7 +30,9 @@ def similarity_transform(
     cov = (d * w[:, None]).T @ s
     u, sig, vt = np.linalg.svd(cov)
     fix = np.eye(2)
-    if np.linalg.det(cov) < 0 or (np.linalg.det(cov) == 0 and np.linalg.det(u) * np.linalg.det(vt) < 0):
+    if np.linalg.det(cov) < 0 or (
+        np.linalg.det(cov) == 0 and np.linalg.det(u) * np.linalg.det(vt) < 0
+    ):
         fix[1, 1] = -1
     rot = u @ fix @ vt
     scale = np.trace(np.diag(sig) @ fix) / var_s if var_s > 0 else 1.0

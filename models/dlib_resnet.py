@@ -27,9 +27,12 @@ INPUT_MEAN = (122.782, 117.001, 104.298)
 # (channels, downsample) for each residual block, input side first.
 _BLOCKS = (
     [(32, False)] * 3
-    + [(64, True)] + [(64, False)] * 3
-    + [(128, True)] + [(128, False)] * 2
-    + [(256, True)] + [(256, False)] * 2
+    + [(64, True)]
+    + [(64, False)] * 3
+    + [(128, True)]
+    + [(128, False)] * 2
+    + [(256, True)]
+    + [(256, False)] * 2
     + [(256, True)]
 )
 

@@ -54,8 +54,14 @@ def _crops(
         sel = level == k
         f = 1.0 / (2**k)
         rois = torch.stack([inds[sel].to(out.dtype), x1[sel], y1[sel], x2[sel], y2[sel]], dim=1)
-        out[sel] = roi_align(pyramid[k], rois, output_size=(size, size), spatial_scale=f,
-                             sampling_ratio=2, aligned=True)
+        out[sel] = roi_align(
+            pyramid[k],
+            rois,
+            output_size=(size, size),
+            spatial_scale=f,
+            sampling_ratio=2,
+            aligned=True,
+        )
     return out.contiguous(memory_format=torch.channels_last)
 
 
@@ -94,8 +100,9 @@ def detect_faces(
     all_boxes, all_inds = [], []
     while min(h, w) * scale >= 12:
         size = (int(h * scale + 1), int(w * scale + 1))
-        level = F.interpolate(level, size=size, mode="bilinear", antialias=True,
-                              align_corners=False)
+        level = F.interpolate(
+            level, size=size, mode="bilinear", antialias=True, align_corners=False
+        )
         reg, probs = pnet(_normalize(level).contiguous(memory_format=torch.channels_last))
         boxes, inds = generateBoundingBox(reg, probs[:, 1], scale, thresholds[0])
         keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.5)
@@ -109,10 +116,16 @@ def detect_faces(
     keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.7)
     boxes, inds = boxes[keep], inds[keep]
     bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    boxes = torch.stack([
-        boxes[:, 0] + boxes[:, 5] * bw, boxes[:, 1] + boxes[:, 6] * bh,
-        boxes[:, 2] + boxes[:, 7] * bw, boxes[:, 3] + boxes[:, 8] * bh, boxes[:, 4],
-    ], dim=1)
+    boxes = torch.stack(
+        [
+            boxes[:, 0] + boxes[:, 5] * bw,
+            boxes[:, 1] + boxes[:, 6] * bh,
+            boxes[:, 2] + boxes[:, 7] * bw,
+            boxes[:, 3] + boxes[:, 8] * bh,
+            boxes[:, 4],
+        ],
+        dim=1,
+    )
     boxes = rerec(boxes)
 
     # Stage 2: R-Net refines and rejects.

@@ -134,7 +134,10 @@ register(
 )
 for _name, _desc in (
     ("facenet-vggface2", "FaceNet InceptionResnetV1 trained on VGGFace2 (facenet-pytorch), 512-d"),
-    ("facenet-casia", "FaceNet InceptionResnetV1 trained on CASIA-WebFace (facenet-pytorch), 512-d"),
+    (
+        "facenet-casia",
+        "FaceNet InceptionResnetV1 trained on CASIA-WebFace (facenet-pytorch), 512-d",
+    ),
 ):
     register(
         EmbedderSpec(
@@ -198,7 +201,9 @@ def _trained_builder(meta: dict, weights: Path) -> Callable[[], torch.nn.Module]
         from training.checkpoints import load_trained_network
 
         if not weights.exists():
-            raise WeightsMissingError(f"weights of trained model {meta['name']!r} are missing: {weights}")
+            raise WeightsMissingError(
+                f"weights of trained model {meta['name']!r} are missing: {weights}"
+            )
         return load_trained_network(meta, weights)
 
     return build

@@ -52,7 +52,9 @@ def main() -> None:
     files = sorted(args.lfw.glob("*/*.jpg"))
     random.Random(args.seed).shuffle(files)
     hog = dlib.get_frontal_face_detector()
-    sp = dlib.shape_predictor(str(default_weights_path().parent / "shape_predictor_5_face_landmarks.dat"))
+    sp = dlib.shape_predictor(
+        str(default_weights_path().parent / "shape_predictor_5_face_landmarks.dat")
+    )
     mtcnn = FaceDetector(min_face_size=20)
     points = []
     for path in files[: args.images]:
@@ -73,9 +75,15 @@ def main() -> None:
     pts = np.stack(points)
     template = np.median(pts, axis=0)
     spread = np.linalg.norm(pts - template, axis=2).mean(axis=0)
-    print(f"{len(pts)} faces; mean deviation per point (chip px): {np.round(spread, 2)}", file=sys.stderr)
-    json.dump({"chip_size": CHIP, "faces": len(pts), "template": np.round(template, 3).tolist()},
-              sys.stdout, indent=1)
+    print(
+        f"{len(pts)} faces; mean deviation per point (chip px): {np.round(spread, 2)}",
+        file=sys.stderr,
+    )
+    json.dump(
+        {"chip_size": CHIP, "faces": len(pts), "template": np.round(template, 3).tolist()},
+        sys.stdout,
+        indent=1,
+    )
     print()
 
 

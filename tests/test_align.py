@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.align import align_face, invert_affine, similarity_transform, warp_chip
+from models.align import invert_affine, similarity_transform, warp_chip
 
 
 def test_similarity_recovers_a_known_transform() -> None:
@@ -58,9 +58,8 @@ def test_outside_the_image_is_black() -> None:
 
 def test_alignment_undoes_rotation_and_scale(lfw, detector, embedder) -> None:
     """The same face, rotated 20 degrees and enlarged, gives nearly the same chip."""
-    from PIL import Image
-
     from conftest import lfw_image
+    from PIL import Image
 
     img = lfw_image(lfw, "Colin_Powell", 1)
     turned = Image.fromarray(img).resize((400, 400), Image.Resampling.BICUBIC)

@@ -42,11 +42,22 @@ def test_compare_photo_without_face(lfw, tmp_path, capsys) -> None:
 
 def _mini_lfw(lfw: Path, root: Path) -> Path:
     """A one-fold LFW with 6 matched and 6 mismatched pairs, in the official format."""
-    matched = [("Colin_Powell", 1, 2), ("Tony_Blair", 1, 3), ("George_W_Bush", 2, 5),
-               ("Serena_Williams", 1, 2), ("Hans_Blix", 1, 2), ("Yao_Ming", 1, 3)]
-    mismatched = [("Colin_Powell", 1, "Tony_Blair", 1), ("Serena_Williams", 1, "Yao_Ming", 1),
-                  ("Hans_Blix", 2, "George_W_Bush", 2), ("Tony_Blair", 3, "Serena_Williams", 2),
-                  ("Yao_Ming", 3, "Colin_Powell", 2), ("George_W_Bush", 5, "Hans_Blix", 1)]
+    matched = [
+        ("Colin_Powell", 1, 2),
+        ("Tony_Blair", 1, 3),
+        ("George_W_Bush", 2, 5),
+        ("Serena_Williams", 1, 2),
+        ("Hans_Blix", 1, 2),
+        ("Yao_Ming", 1, 3),
+    ]
+    mismatched = [
+        ("Colin_Powell", 1, "Tony_Blair", 1),
+        ("Serena_Williams", 1, "Yao_Ming", 1),
+        ("Hans_Blix", 2, "George_W_Bush", 2),
+        ("Tony_Blair", 3, "Serena_Williams", 2),
+        ("Yao_Ming", 3, "Colin_Powell", 2),
+        ("George_W_Bush", 5, "Hans_Blix", 1),
+    ]
     lines = ["1\t6"]
     lines += [f"{n}\t{i}\t{j}" for n, i, j in matched]
     lines += [f"{a}\t{i}\t{b}\t{j}" for a, i, b, j in mismatched]
@@ -59,7 +70,10 @@ def _mini_lfw(lfw: Path, root: Path) -> Path:
 def test_eval_lfw_end_to_end(lfw, tmp_path, capsys) -> None:
     data = _mini_lfw(lfw, tmp_path / "lfw")
     out_json, plot = tmp_path / "r.json", tmp_path / "roc.png"
-    assert main(["eval", "lfw", "--data", str(data), "--json", str(out_json), "--plot", str(plot)]) == 0
+    assert (
+        main(["eval", "lfw", "--data", str(data), "--json", str(out_json), "--plot", str(plot)])
+        == 0
+    )
     figures = json.loads(out_json.read_text())
     for key in ("accuracy", "accuracy_std", "val_at_far_1e-3", "auc", "no_face"):
         assert key in figures

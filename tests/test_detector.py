@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import lfw_image
 from PIL import Image
 
-from conftest import lfw_image
 from models.detector import FaceDetector, as_rgb_array
 
 
 def _inside(points: np.ndarray, box: np.ndarray) -> bool:
-    return bool(np.all(points[:, 0] >= box[0]) and np.all(points[:, 0] <= box[2])
-                and np.all(points[:, 1] >= box[1]) and np.all(points[:, 1] <= box[3]))
+    return bool(
+        np.all(points[:, 0] >= box[0])
+        and np.all(points[:, 0] <= box[2])
+        and np.all(points[:, 1] >= box[1])
+        and np.all(points[:, 1] <= box[3])
+    )
 
 
 def test_finds_the_face_with_landmarks(lfw, detector) -> None:

@@ -10,8 +10,14 @@ from models.dlib_resnet import default_weights_path
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [(b"\x01\x00", 0), (b"\x01\x01", 1), (b"\x01\x80", 128), (b"\x02\x00\x01", 256),
-     (b"\x02\x80\x12", 4736), (b"\x81\x11", -17)],
+    [
+        (b"\x01\x00", 0),
+        (b"\x01\x01", 1),
+        (b"\x01\x80", 128),
+        (b"\x02\x00\x01", 256),
+        (b"\x02\x80\x12", 4736),
+        (b"\x81\x11", -17),
+    ],
 )
 def test_integer_encoding(raw: bytes, value: int) -> None:
     r = _Reader(raw)

@@ -9,9 +9,18 @@ from PIL import Image
 
 from models.dlib_resnet import default_weights_path, load_dlib_resnet, preprocess
 
-dlib = pytest.importorskip("dlib", reason="dlib-bin (the test extra) is needed for reference descriptors")
+dlib = pytest.importorskip(
+    "dlib", reason="dlib-bin (the test extra) is needed for reference descriptors"
+)
 
-PEOPLE = ["Aaron_Eckhart", "Colin_Powell", "Serena_Williams", "Yao_Ming", "Hans_Blix", "Angelina_Jolie"]
+PEOPLE = [
+    "Aaron_Eckhart",
+    "Colin_Powell",
+    "Serena_Williams",
+    "Yao_Ming",
+    "Hans_Blix",
+    "Angelina_Jolie",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +40,9 @@ def dlib_chips(lfw):
 
 def test_port_matches_dlib_descriptors(dlib_chips) -> None:
     folder = default_weights_path().parent
-    ref_net = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+    ref_net = dlib.face_recognition_model_v1(
+        str(folder / "dlib_face_recognition_resnet_model_v1.dat")
+    )
     reference = np.stack([np.array(ref_net.compute_face_descriptor(c)) for c in dlib_chips])
     net = load_dlib_resnet()
     with torch.no_grad():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import lfw_image
+
 from models.embedder import Embedder, distance
 from models.registry import WeightsMissingError, get_spec, list_specs
 

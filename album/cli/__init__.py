@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="album",
         description="Find the people in your photos and group the photos by person.",
     )
-    parser.add_argument("--library", metavar="PATH", help="catalog file to use instead of the default")
+    parser.add_argument(
+        "--library", metavar="PATH", help="catalog file to use instead of the default"
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda or auto (default: auto)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

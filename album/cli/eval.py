@@ -33,12 +33,14 @@ def run_lfw(args: argparse.Namespace) -> int:
     if not (args.data / "pairs.txt").is_file():
         raise UserError(f"{args.data}: no pairs.txt here; point --data at the LFW folder")
     try:
-        embedder = Embedder(args.model or DEFAULT_MODEL, device=args.device,
-                            flip=False if args.no_flip else None)
+        embedder = Embedder(
+            args.model or DEFAULT_MODEL, device=args.device, flip=False if args.no_flip else None
+        )
     except (WeightsMissingError, KeyError) as exc:
         raise UserError(str(exc)) from None
 
     with tqdm(total=1, desc="LFW", unit="step", leave=False) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
@@ -48,16 +50,20 @@ def run_lfw(args: argparse.Namespace) -> int:
     r = res.report
     slope, mid = logistic_calibration(res.distances, res.same)
     folds = len(set(res.folds.tolist()))
-    print(f"model            {embedder.name} (flip {'on' if embedder.flip else 'off'}, "
-          f"device {embedder.device})")
+    print(
+        f"model            {embedder.name} (flip {'on' if embedder.flip else 'off'}, "
+        f"device {embedder.device})"
+    )
     print(f"pairs            {len(res.distances)} in {folds} folds, {res.images} images")
     print(f"accuracy         {100 * r.accuracy:.2f}% +- {100 * r.accuracy_std:.2f}")
     print(f"VAL@FAR=1e-3     {r.val_at_far:.4f} +- {r.val_std:.4f} (FAR reached {r.far:.5f})")
     print(f"ROC AUC          {r.auc:.5f}")
     print(f"threshold        {r.threshold:.4f} (mean of the folds' best)")
     print(f"calibration      P(same) = 1/(1+exp({slope:.2f}*(d-{mid:.4f})))")
-    print(f"no face          {res.no_face} images (found on retry with looser thresholds: "
-          f"{res.retried}); images with no face use LFW's median landmark position")
+    print(
+        f"no face          {res.no_face} images (found on retry with looser thresholds: "
+        f"{res.retried}); images with no face use LFW's median landmark position"
+    )
     print(f"time             {res.seconds:.0f} s")
     figures = {
         "model": embedder.name,

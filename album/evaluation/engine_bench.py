@@ -34,7 +34,9 @@ def peak_rss_mb() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
-def synthetic_photos(lfw: Path, count: int, size=(1600, 1200), faces=(2, 6), seed=0) -> list[np.ndarray]:
+def synthetic_photos(
+    lfw: Path, count: int, size=(1600, 1200), faces=(2, 6), seed=0
+) -> list[np.ndarray]:
     """Photos of ``size`` with LFW heads pasted at random places and sizes (80-300 px)."""
     rng = random.Random(seed)
     files = sorted(lfw.glob("*/*.jpg"))

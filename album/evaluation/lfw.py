@@ -95,7 +95,10 @@ def evaluate_lfw(
     index = {n: i for i, n in enumerate(names)}
     detector = detector or FaceDetector(min_face_size=20, max_side=1000, device=embedder.device)
     loose = FaceDetector(
-        min_face_size=12, max_side=1000, thresholds=(0.5, 0.5, 0.5), min_score=0.5,
+        min_face_size=12,
+        max_side=1000,
+        thresholds=(0.5, 0.5, 0.5),
+        min_score=0.5,
         device=embedder.device,
     )
 

@@ -1,0 +1,327 @@
+"""``Catalog``: the open catalog file, its queries, and the writes that carry user decisions.
+
+Machine writes (scanning, re-embedding) live in ``album.scan``; they go through ``Catalog.db``
+and never touch user rows (see ``album.catalog.schema``).
+
+One ``Catalog`` per thread: the SQLite connection is not shared across threads. Other
+processes (the GUI, a second command) may read while a scan writes (WAL mode).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from album.catalog.paths import default_catalog_path
+from album.catalog.records import (
+    Assignment,
+    Constraint,
+    Face,
+    Folder,
+    Person,
+    Photo,
+    ScanRun,
+    StatusCounts,
+    path_to_db,
+)
+from album.catalog.schema import SchemaError, migrate, now
+
+log = logging.getLogger(__name__)
+
+# A photo's faces are "present" while some non-missing file has its content.
+_PRESENT_CONTENT = "SELECT content_hash FROM photos WHERE status != 'missing' " \
+                   "AND content_hash IS NOT NULL"
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    photos: int
+    faces: int
+    labels: int  # confirmed or rejected assignments and constraints removed with the faces
+
+
+class Catalog:
+    """An open catalog file (created and migrated on first use).
+
+    Args:
+        path: the catalog file; None for the default (see ``album.catalog.paths``).
+        timeout: seconds to wait for another process's write lock before giving up.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 30.0) -> None:
+        self.path = Path(path) if path is not None else default_catalog_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=timeout)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if self.db.journal_mode != "wal":
+                self.db.enable_wal()
+            # WAL + NORMAL: a killed process loses nothing committed; power loss may lose the
+            # last transactions but never corrupts the file.
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.version = migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise SchemaError(f"{self.path}: cannot open the catalog ({exc})") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: tuple | list | dict = ()) -> Iterator[dict]:
+        return self.db.query(sql, params)
+
+    def _one(self, sql: str, params: tuple | list = ()) -> object:
+        row = self.db.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # --- settings -----------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        value = self._one("SELECT value FROM settings WHERE key = ?", (key,))
+        return default if value is None else str(value)
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    @property
+    def model(self) -> str | None:
+        """Embedding model the catalog uses (set by the first scan, changed by re-embedding)."""
+        return self.get_setting("model")
+
+    # --- folders and photos -------------------------------------------------------------------
+
+    def folders(self) -> list[Folder]:
+        return [Folder(r["id"], r["path"], r["added_at"], r["last_scan_at"])
+                for r in self._rows("SELECT * FROM folders ORDER BY path")]
+
+    def add_folder(self, path: str | os.PathLike[str]) -> Folder:
+        """Register a folder (absolute path) for scanning; returns it, new or existing."""
+        text = os.path.abspath(os.fspath(path))
+        self.db.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
+                        (text, now()))
+        r = next(self._rows("SELECT * FROM folders WHERE path = ?", (text,)))
+        return Folder(r["id"], r["path"], r["added_at"], r["last_scan_at"])
+
+    def photo(self, photo_id: int) -> Photo | None:
+        row = next(self._rows("SELECT * FROM photos WHERE id = ?", (photo_id,)), None)
+        return Photo.from_row(row) if row else None
+
+    def photo_by_path(self, path: str | os.PathLike[str]) -> Photo | None:
+        key = path_to_db(os.path.abspath(os.fspath(path)))
+        row = next(self._rows("SELECT * FROM photos WHERE path = ?", (key,)), None)
+        return Photo.from_row(row) if row else None
+
+    def photos(self, status: str | None = None) -> list[Photo]:
+        """Every photo (or those with ``status``), by path."""
+        if status is None:
+            rows = self._rows("SELECT * FROM photos ORDER BY path")
+        else:
+            rows = self._rows("SELECT * FROM photos WHERE status = ? ORDER BY path", (status,))
+        return [Photo.from_row(r) for r in rows]
+
+    def errors(self) -> list[Photo]:
+        return self.photos("error")
+
+    def photos_with_content(self, content_hash: str) -> list[Photo]:
+        rows = self._rows("SELECT * FROM photos WHERE content_hash = ? ORDER BY status, id",
+                          (content_hash,))
+        return [Photo.from_row(r) for r in rows]
+
+    # --- faces and embeddings -----------------------------------------------------------------
+
+    def face(self, face_id: int) -> Face | None:
+        row = next(self._rows("SELECT * FROM faces WHERE id = ?", (face_id,)), None)
+        return Face.from_row(row) if row else None
+
+    def faces_of_content(self, content_hash: str) -> list[Face]:
+        rows = self._rows(
+            "SELECT * FROM faces WHERE content_hash = ? ORDER BY box_left, box_top",
+            (content_hash,),
+        )
+        return [Face.from_row(r) for r in rows]
+
+    def faces_of_photo(self, photo: Photo | int) -> list[Face]:
+        """Faces of a photo, left to right."""
+        p = self.photo(photo) if isinstance(photo, int) else photo
+        if p is None or p.content_hash is None:
+            return []
+        return self.faces_of_content(p.content_hash)
+
+    def all_faces(self) -> list[Face]:
+        return [Face.from_row(r) for r in self._rows("SELECT * FROM faces ORDER BY id")]
+
+    def embedding(self, face_id: int, model_id: str) -> np.ndarray | None:
+        blob = self._one("SELECT vector FROM embeddings WHERE face_id = ? AND model_id = ?",
+                         (face_id, model_id))
+        return None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
+
+    def embeddings(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(face ids (N,), vectors (N, D) float32) of every face embedded with ``model_id``."""
+        rows = self.db.execute(
+            "SELECT face_id, vector FROM embeddings WHERE model_id = ? ORDER BY face_id",
+            (model_id,),
+        ).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        return ids, np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+
+    def models_of_face(self, face_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT model_id FROM embeddings WHERE face_id = ? ORDER BY model_id", (face_id,))]
+
+    # --- people and the user's decisions ------------------------------------------------------
+
+    def people(self) -> list[Person]:
+        return [Person.from_row(r) for r in self._rows("SELECT * FROM people ORDER BY id")]
+
+    def person(self, person_id: int) -> Person | None:
+        row = next(self._rows("SELECT * FROM people WHERE id = ?", (person_id,)), None)
+        return Person.from_row(row) if row else None
+
+    def add_person(self, name: str | None = None) -> Person:
+        t = now()
+        cur = self.db.execute(
+            "INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)", (name, t, t))
+        person = self.person(cur.lastrowid)
+        assert person is not None
+        return person
+
+    def rename_person(self, person_id: int, name: str | None) -> None:
+        self.db.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
+                        (name, now(), person_id))
+
+    def set_hidden(self, person_id: int, hidden: bool) -> None:
+        self.db.execute("UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?",
+                        (int(hidden), now(), person_id))
+
+    def set_cover(self, person_id: int, face_id: int | None) -> None:
+        self.db.execute("UPDATE people SET cover_face_id = ?, updated_at = ? WHERE id = ?",
+                        (face_id, now(), person_id))
+
+    def confirm(self, face_id: int, person_id: int) -> None:
+        """The user says: this face is this person (replaces any other positive assignment)."""
+        with self.db.atomic():
+            self.db.execute(
+                "DELETE FROM assignments WHERE face_id = ? AND source != 'rejected'", (face_id,))
+            self.db.execute(
+                "INSERT INTO assignments (face_id, person_id, source, updated_at) "
+                "VALUES (?, ?, 'confirmed', ?) ON CONFLICT (face_id, person_id) DO UPDATE "
+                "SET source = 'confirmed', confidence = NULL, updated_at = excluded.updated_at",
+                (face_id, person_id, now()),
+            )
+
+    def reject(self, face_id: int, person_id: int) -> None:
+        """The user says: this face is not this person."""
+        self.db.execute(
+            "INSERT INTO assignments (face_id, person_id, source, updated_at) "
+            "VALUES (?, ?, 'rejected', ?) ON CONFLICT (face_id, person_id) DO UPDATE "
+            "SET source = 'rejected', confidence = NULL, updated_at = excluded.updated_at",
+            (face_id, person_id, now()),
+        )
+
+    def merge_people(self, source_id: int, target_id: int) -> None:
+        """The user merges ``source_id`` into ``target_id``: its confirmed faces move over,
+        and the source person is kept (``merged_into``) so the decision is recorded."""
+        with self.db.atomic():
+            t = now()
+            self.db.execute(
+                "UPDATE assignments SET person_id = ?, updated_at = ? "
+                "WHERE person_id = ? AND source = 'confirmed'", (target_id, t, source_id))
+            self.db.execute("DELETE FROM assignments WHERE person_id = ? AND source != 'rejected'",
+                            (source_id,))
+            self.db.execute("UPDATE people SET merged_into = ?, updated_at = ? WHERE id = ?",
+                            (target_id, t, source_id))
+
+    def assignments(self, face_id: int | None = None) -> list[Assignment]:
+        sql = "SELECT face_id, person_id, source, confidence FROM assignments"
+        params: tuple = ()
+        if face_id is not None:
+            sql, params = sql + " WHERE face_id = ?", (face_id,)
+        return [Assignment(*r) for r in self.db.execute(sql + " ORDER BY face_id, person_id",
+                                                        params)]
+
+    def add_constraint(self, face_a: int, face_b: int, kind: str) -> None:
+        """The user says two faces are ('must-link') or are not ('cannot-link') one person."""
+        a, b = sorted((face_a, face_b))
+        self.db.execute(
+            "INSERT INTO constraints (face_a, face_b, kind, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (face_a, face_b) DO UPDATE SET kind = excluded.kind",
+            (a, b, kind, now()),
+        )
+
+    def constraints(self) -> list[Constraint]:
+        return [Constraint(*r) for r in self.db.execute(
+            "SELECT id, face_a, face_b, kind FROM constraints ORDER BY id")]
+
+    # --- status and maintenance ---------------------------------------------------------------
+
+    def counts(self) -> StatusCounts:
+        by_status = dict(self.db.execute(
+            "SELECT status, COUNT(*) FROM photos GROUP BY status").fetchall())
+        models = dict(self.db.execute(
+            "SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id").fetchall())
+        return StatusCounts(
+            folders=int(self._one("SELECT COUNT(*) FROM folders") or 0),
+            photos_done=by_status.get("done", 0),
+            photos_error=by_status.get("error", 0),
+            photos_missing=by_status.get("missing", 0),
+            faces=int(self._one("SELECT COUNT(*) FROM faces") or 0),
+            faces_missing=int(self._one(
+                f"SELECT COUNT(*) FROM faces WHERE content_hash NOT IN ({_PRESENT_CONTENT})")
+                or 0),
+            people=int(self._one("SELECT COUNT(*) FROM people WHERE merged_into IS NULL") or 0),
+            embeddings=models,
+        )
+
+    def scan_runs(self, limit: int = 10) -> list[ScanRun]:
+        return [ScanRun.from_row(r) for r in self._rows(
+            "SELECT * FROM scan_runs ORDER BY id DESC LIMIT ?", (limit,))]
+
+    def purge_missing(self, dry_run: bool = False) -> PurgeResult:
+        """Forget missing photos, and the faces (with their labels) no file shows any more.
+
+        This is the user's decision: it is the one operation that deletes user labels, those
+        attached to faces of photos that are gone. ``dry_run`` only counts.
+        """
+        gone = f"SELECT id FROM faces WHERE content_hash NOT IN ({_PRESENT_CONTENT})"
+        with self.db.atomic():
+            photos = int(self._one("SELECT COUNT(*) FROM photos WHERE status = 'missing'") or 0)
+            faces = int(self._one(f"SELECT COUNT(*) FROM ({gone})") or 0)
+            labels = int(self._one(
+                f"SELECT COUNT(*) FROM assignments WHERE source IN ('confirmed', 'rejected') "
+                f"AND face_id IN ({gone})") or 0)
+            labels += int(self._one(
+                f"SELECT COUNT(*) FROM constraints WHERE face_a IN ({gone}) "
+                f"OR face_b IN ({gone})") or 0)
+            if not dry_run:
+                self.db.execute(f"DELETE FROM assignments WHERE face_id IN ({gone})")
+                self.db.execute(
+                    f"DELETE FROM constraints WHERE face_a IN ({gone}) OR face_b IN ({gone})")
+                self.db.execute(f"DELETE FROM faces WHERE id IN ({gone})")
+                self.db.execute("DELETE FROM photos WHERE status = 'missing'")
+        return PurgeResult(photos, faces, labels)
+
+    def integrity_check(self) -> str:
+        """SQLite's verdict on the file: 'ok' when sound."""
+        rows = self.db.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(r[0]) for r in rows)
+

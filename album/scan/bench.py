@@ -1,0 +1,96 @@
+"""End-to-end scan benchmark on a synthetic album with known faces (benchmarks/make_album.py).
+
+Scans the folder into a temporary catalog, then compares the stored boxes with the truth: a
+found face is a true positive when it overlaps an unmatched true face with IoU >= 0.5
+(greedy, best overlap first).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from album.catalog.store import Catalog
+from album.evaluation.engine_bench import peak_rss_mb
+from album.scan.pipeline import Scanner, ScanSettings, StageTimes
+from album.scan.writer import iou
+
+
+@dataclass
+class ScanBenchFigures:
+    photos: int
+    faces_found: int
+    truth_faces: int
+    seconds: float
+    photos_per_s: float
+    faces_per_s: float
+    recall: float
+    recall_min_size: float  # recall over true faces at least ``min_size`` px wide
+    min_size: int
+    precision: float
+    peak_rss_mb: float
+    errors: int
+    device: str
+    threads: int
+    times: StageTimes
+
+
+def match(found: list, truth: list, threshold: float = 0.5) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching of boxes by IoU; returns (found index, truth index) pairs."""
+    pairs = sorted(((iou(f, t), i, j) for i, f in enumerate(found)
+                    for j, t in enumerate(truth)), reverse=True)
+    used_f, used_t, out = set(), set(), []
+    for score, i, j in pairs:
+        if score < threshold:
+            break
+        if i not in used_f and j not in used_t:
+            used_f.add(i)
+            used_t.add(j)
+            out.append((i, j))
+    return out
+
+
+def run_scan_bench(folder: Path, truth_file: Path, device: str | None = None,
+                   settings: ScanSettings | None = None, min_size: int = 80,
+                   library: Path | None = None) -> ScanBenchFigures:
+    import torch
+
+    truth = json.loads(truth_file.read_text())["photos"]
+    with tempfile.TemporaryDirectory(prefix="album-bench-") as tmp:
+        db_path = library or Path(tmp) / "bench.db"
+        with Catalog(db_path) as cat:
+            scanner = Scanner(cat, settings=settings, device=device)
+            summary = scanner.run([folder])
+            tp = tp_min = n_min = n_truth = n_found = 0
+            for name, faces in truth.items():
+                photo = cat.photo_by_path(folder / name)
+                found = [f.box for f in cat.faces_of_photo(photo)] if photo else []
+                boxes = [f["box"] for f in faces]
+                pairs = match(found, boxes)
+                n_truth += len(boxes)
+                n_found += len(found)
+                tp += len(pairs)
+                big = {j for j, b in enumerate(boxes) if b[2] - b[0] >= min_size}
+                n_min += len(big)
+                tp_min += sum(1 for _, j in pairs if j in big)
+            device_name = str(scanner.embedder.device)
+    secs = summary.seconds
+    return ScanBenchFigures(
+        photos=summary.photos,
+        faces_found=n_found,
+        truth_faces=n_truth,
+        seconds=secs,
+        photos_per_s=summary.photos / secs if secs else 0.0,
+        faces_per_s=summary.faces / secs if secs else 0.0,
+        recall=tp / n_truth if n_truth else 1.0,
+        recall_min_size=tp_min / n_min if n_min else 1.0,
+        min_size=min_size,
+        precision=tp / n_found if n_found else 1.0,
+        peak_rss_mb=peak_rss_mb(),
+        errors=summary.errors,
+        device=device_name,
+        threads=torch.get_num_threads(),
+        times=summary.times,
+    )

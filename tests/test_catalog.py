@@ -1,0 +1,192 @@
+"""The catalog file: schema, migrations, paths, and the wall between user and machine data."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+import pytest
+
+from album.catalog import Catalog, SchemaError, cache_dir, default_catalog_path, schema
+from album.catalog.records import display_path, path_from_db, path_to_db
+from album.catalog.schema import now
+from album.scan.writer import ScanWriter
+
+
+def _photo(cat: Catalog, path: str, content_hash: str, status: str = "done") -> int:
+    return cat.db.execute(
+        "INSERT INTO photos (path, size, mtime_ns, content_hash, status, updated_at) "
+        "VALUES (?, 1, 1, ?, ?, ?)", (path, content_hash, status, now())).lastrowid
+
+
+def _face(cat: Catalog, content_hash: str, x: float = 10.0) -> int:
+    return cat.db.execute(
+        "INSERT INTO faces (content_hash, face_key, box_left, box_top, box_right, box_bottom, "
+        "landmarks, score, quality, updated_at) VALUES (?, ?, ?, 10, ?, 60, '[]', 0.99, 0.5, ?)",
+        (content_hash, f"{x}", x, x + 50, now())).lastrowid
+
+
+def test_new_catalog_is_wal_with_foreign_keys_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "catalog.db"
+    with Catalog(path) as cat:
+        assert cat.version == schema.SCHEMA_VERSION
+        assert cat.db.journal_mode == "wal"
+        assert cat.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert cat.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        tables = set(cat.db.table_names())
+        assert {"schema_version", "folders", "photos", "faces", "embeddings", "people",
+                "assignments", "constraints", "scan_runs", "settings"} <= tables
+        assert cat.integrity_check() == "ok"
+    with Catalog(path) as cat:  # reopening applies nothing twice
+        rows = cat.db.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert rows == [(m[0],) for m in schema.MIGRATIONS]
+
+
+def test_pending_migration_is_applied_once_and_recorded(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "catalog.db"
+    Catalog(path).close()
+    latest = schema.SCHEMA_VERSION
+    extra = (latest + 1, "photos get a rating", "ALTER TABLE photos ADD COLUMN rating INTEGER;")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
+    with Catalog(path) as cat:
+        assert cat.version == latest + 1
+        assert "rating" in cat.db["photos"].columns_dict
+    with Catalog(path) as cat:
+        versions = [r[0] for r in cat.db.execute("SELECT version FROM schema_version")]
+        assert versions == list(range(1, latest + 2))
+
+
+def test_failed_migration_leaves_the_file_at_the_old_version(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "catalog.db"
+    Catalog(path).close()
+    latest = schema.SCHEMA_VERSION
+    bad = (latest + 1, "broken",
+           "ALTER TABLE photos ADD COLUMN rating INTEGER; SELECT * FROM nowhere;")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, bad])
+    with pytest.raises(SchemaError):
+        Catalog(path)
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.version == latest
+        assert "rating" not in cat.db["photos"].columns_dict
+
+
+def test_newer_or_foreign_files_are_refused(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.db"
+    with Catalog(newer) as cat:
+        cat.db.execute("INSERT INTO schema_version VALUES (99, 'future', '')")
+    with pytest.raises(SchemaError, match="newer"):
+        Catalog(newer)
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaError, match="not an album catalog"):
+        Catalog(other)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(SchemaError):
+        Catalog(junk)
+
+
+def test_default_locations(monkeypatch) -> None:
+    home = os.environ["ALBUM_HOME"]  # set per test by conftest
+    assert default_catalog_path() == Path(home) / "catalog.db"
+    assert cache_dir() == Path(home) / "cache"
+    monkeypatch.delenv("ALBUM_HOME")
+    data = Path(platformdirs.user_data_dir("album", appauthor=False))
+    assert default_catalog_path() == data / "catalog.db"
+    assert cache_dir() == Path(platformdirs.user_cache_dir("album", appauthor=False))
+
+
+def test_machine_writes_cannot_override_user_decisions(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.db") as cat:
+        _photo(cat, "/p/a.jpg", "h1")
+        f1, f2 = _face(cat, "h1", 10), _face(cat, "h1", 100)
+        alice, bob = cat.add_person("Alice"), cat.add_person("Bob")
+        cat.confirm(f1, alice.id)
+        cat.reject(f2, alice.id)
+
+        def machine(face: int, person: int, source: str = "automatic") -> None:
+            cat.db.execute("INSERT INTO assignments (face_id, person_id, source, updated_at) "
+                           "VALUES (?, ?, ?, ?)", (face, person, source, now()))
+
+        machine(f1, bob.id)  # f1 is confirmed: the suggestion is dropped
+        machine(f2, alice.id, "suggested")  # the user said f2 is not Alice: dropped
+        machine(f2, bob.id)  # allowed: nobody decided about f2 and Bob
+        got = {(a.face_id, a.person_id, a.source) for a in cat.assignments()}
+        assert got == {(f1, alice.id, "confirmed"), (f2, alice.id, "rejected"),
+                       (f2, bob.id, "automatic")}
+        with pytest.raises(sqlite3.IntegrityError, match="user decision"):
+            cat.db.execute("UPDATE assignments SET source = 'automatic' WHERE face_id = ?", (f1,))
+        with pytest.raises(sqlite3.IntegrityError):  # a labelled face cannot just vanish
+            cat.db.execute("DELETE FROM faces WHERE id = ?", (f1,))
+        # A face has one positive assignment at most.
+        with pytest.raises(sqlite3.IntegrityError):
+            cat.db.execute("INSERT INTO assignments (face_id, person_id, source, updated_at) "
+                           "VALUES (?, ?, 'confirmed', ?)", (f2, alice.id + 100, now()))
+        cat.confirm(f2, bob.id)  # the user may change their mind
+        assert {(a.person_id, a.source) for a in cat.assignments(f2)} == {
+            (alice.id, "rejected"), (bob.id, "confirmed")}
+
+
+def test_sweeping_old_content_keeps_labelled_faces(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.db") as cat:
+        photo = _photo(cat, "/p/a.jpg", "old")
+        labelled, plain, suggested = _face(cat, "old", 10), _face(cat, "old", 100), \
+            _face(cat, "old", 200)
+        person = cat.add_person("Ann")
+        cat.confirm(labelled, person.id)
+        cat.db.execute("INSERT INTO assignments VALUES (?, ?, 'suggested', 0.7, ?)",
+                       (suggested, person.id, now()))
+        cat.db.execute("UPDATE photos SET content_hash = 'new' WHERE id = ?", (photo,))
+        _photo(cat, "/p/b.jpg", "other")
+        other = _face(cat, "other")
+        writer = ScanWriter(cat.db, 0, "m", {})
+        assert writer.sweep_orphans() == 2
+        assert {f.id for f in cat.all_faces()} == {labelled, other}
+        assert [a.source for a in cat.assignments()] == ["confirmed"]
+        del plain
+
+
+def test_purge_missing_removes_only_faces_no_file_shows(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.db") as cat:
+        _photo(cat, "/p/kept.jpg", "k")
+        _photo(cat, "/p/gone.jpg", "g", status="missing")
+        _photo(cat, "/p/copy_of_kept.jpg", "k", status="missing")
+        kept, gone = _face(cat, "k"), _face(cat, "g")
+        cat.db.execute("INSERT INTO embeddings VALUES (?, 'm', ?, 2, ?)",
+                       (gone, np.zeros(2, "<f4").tobytes(), now()))
+        p = cat.add_person("Ann")
+        cat.confirm(gone, p.id)
+        cat.set_cover(p.id, gone)
+        cat.add_constraint(kept, gone, "cannot-link")
+        assert cat.counts().faces_missing == 1
+        dry = cat.purge_missing(dry_run=True)
+        assert (dry.photos, dry.faces, dry.labels) == (2, 1, 2)
+        assert cat.counts().photos_missing == 2  # nothing changed
+        r = cat.purge_missing()
+        assert (r.photos, r.faces, r.labels) == (2, 1, 2)
+        assert [f.id for f in cat.all_faces()] == [kept]
+        assert [ph.path for ph in cat.photos()] == ["/p/kept.jpg"]
+        assert cat.person(p.id) is not None and cat.person(p.id).cover_face_id is None
+        assert cat.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
+        assert cat.constraints() == []
+        assert cat.integrity_check() == "ok"
+
+
+def test_paths_that_are_not_utf8_round_trip(tmp_path: Path) -> None:
+    weird = os.fsdecode(b"/photos/caf\xe9 \xff.jpg")  # Latin-1 bytes on a UTF-8 system
+    stored = path_to_db(weird)
+    assert isinstance(stored, bytes)
+    assert path_from_db(stored) == weird
+    assert path_to_db("/photos/照片.jpg") == "/photos/照片.jpg"
+    shown = display_path(weird + "\nx")
+    assert "\n" not in shown and "\\xe9" in shown and shown.isprintable()
+    with Catalog(tmp_path / "c.db") as cat:
+        pid = _photo(cat, stored, "h")
+        assert cat.photo(pid).path == weird
