@@ -13,12 +13,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from models import fitted
 from models.paths import models_dir
+
+if TYPE_CHECKING:  # torch loads lazily: listing models must not pay for it
+    import torch
 
 
 class WeightsMissingError(RuntimeError):
@@ -71,6 +74,11 @@ def register(spec: EmbedderSpec) -> None:
     _REGISTRY[spec.name] = spec
 
 
+def forget(name: str) -> None:
+    """Drop an entry, so a trained model saved again under the same name is read afresh."""
+    _REGISTRY.pop(name, None)
+
+
 def list_specs() -> list[EmbedderSpec]:
     """Built-in entries, then trained checkpoints found in the models directory."""
     _discover_trained()
@@ -113,6 +121,8 @@ def _facenet_builder(name: str) -> Callable[[], torch.nn.Module]:
 
 def facenet_preprocess(chips: np.ndarray) -> torch.Tensor:
     """facenet-pytorch's fixed standardization: (v - 127.5) / 128."""
+    import torch
+
     x = torch.from_numpy(np.ascontiguousarray(chips)).permute(0, 3, 1, 2).float()
     return (x - 127.5) / 128.0
 

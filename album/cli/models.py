@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from album.cli import UserError
-from models import facenet, registry
+from models import registry
 from models.paths import models_dir
-from models.weights import WeightsError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from models import facenet  # loads torch: only when a models command runs
+
     action = args.models_command or "list"
     if action == "list":
         return _list()
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _not_downloadable(name: str) -> str:
+    from models import facenet
+
     known = ", ".join(sorted(facenet.SOURCES))
     try:
         spec = registry.get_spec(name)
@@ -67,6 +70,8 @@ def _not_downloadable(name: str) -> str:
 
 
 def _status(spec: registry.EmbedderSpec) -> str:
+    from models import facenet
+
     if spec.name in facenet.SOURCES:
         return "ready" if facenet.is_available(spec.name) else "not downloaded"
     if spec.origin == "trained":
@@ -113,6 +118,9 @@ def _list() -> int:
 def _fetch(name: str, force: bool) -> int:
     from tqdm import tqdm
 
+    from models import facenet
+    from models.weights import WeightsError
+
     if not force and facenet.is_available(name):
         print(f"{name} is already downloaded (use --force to download it again); checking it...")
     src = facenet.SOURCES[name]
@@ -140,6 +148,9 @@ def _fetch(name: str, force: bool) -> int:
 
 
 def _import(name: str, file: Path) -> int:
+    from models import facenet
+    from models.weights import WeightsError
+
     try:
         path = facenet.import_weights(name, file)
     except WeightsError as exc:
@@ -148,6 +159,8 @@ def _import(name: str, file: Path) -> int:
 
 
 def _report(name: str, path: Path) -> int:
+    from models import facenet
+
     record = facenet.stored(name)
     print(f"{name}: stored {path}")
     if record is not None:
