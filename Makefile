@@ -3,8 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LFW ?= ../shared/datasets/lfw
-ARGS ?= eval lfw --data $(LFW)
+FOLDER ?=
+ARGS ?= gui $(FOLDER)
 
 .PHONY: setup run test lint bench clean
 
@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
 
 bench: $(STAMP)
-	$(BIN)/album bench engine
+	$(BIN)/album bench engine --data ../shared/datasets/lfw
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
