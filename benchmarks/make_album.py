@@ -129,8 +129,12 @@ def paste_face(canvas: Image.Image, source: Source, face_size: int, at: tuple[in
     mask = mask.filter(ImageFilter.GaussianBlur(max(1, side // 40)))
     canvas.paste(crop, at, mask)
     ox, oy = at[0] - region[0] * k, at[1] - region[1] * k
-    return [round(box[0] * k + ox, 1), round(box[1] * k + oy, 1),
-            round(box[2] * k + ox, 1), round(box[3] * k + oy, 1)]
+    return [
+        round(box[0] * k + ox, 1),
+        round(box[1] * k + oy, 1),
+        round(box[2] * k + ox, 1),
+        round(box[3] * k + oy, 1),
+    ]
 
 
 def make_album(
@@ -200,8 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    truth = make_album(args.lfw, args.out, args.photos, _pair(args.size, "x"),
-                       _pair(args.faces, "-"), _pair(args.face_size, "-"), args.quality, args.seed)
+    truth = make_album(
+        args.lfw,
+        args.out,
+        args.photos,
+        _pair(args.size, "x"),
+        _pair(args.faces, "-"),
+        _pair(args.face_size, "-"),
+        args.quality,
+        args.seed,
+    )
     n = sum(len(v) for v in truth["photos"].values())
     print(f"{len(truth['photos'])} photos, {n} faces -> {args.out}")
     return 0

@@ -352,4 +352,3 @@ def load_facenet(name: str) -> torch.nn.Module:
     }
     net.load_state_dict(state, strict=True, assign=True)
     return net.eval()
-

@@ -26,8 +26,8 @@ FACENET_MTCNN_TEMPLATE = (
 )
 
 # Same/different threshold and P(same | distance) calibration for dlib-resnet-v1 (unit-length
-# embeddings, flipped chip added): mean best threshold over the 10 LFW folds, and a logistic
-# fit on all 6,000 pair distances.
+# embeddings, mirrored chip added): the mean of the 10 LFW folds' best thresholds, and a
+# logistic fit (slope, midpoint) on all 6,000 pair distances.
 #   album eval lfw --data ../shared/datasets/lfw --json lfw.json
-DLIB_THRESHOLD = 0.42
-DLIB_CALIBRATION = None
+DLIB_THRESHOLD = 0.416
+DLIB_CALIBRATION = (63.73, 0.4229)

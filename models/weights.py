@@ -246,9 +246,7 @@ def state_dict_from_bytes(
     """Like :func:`load_state_dict` for a file's content; ``fmt`` None means detect it."""
     fmt = fmt or sniff_format(data[:16])
     if fmt is None:
-        raise WeightsError(
-            f"{source} is neither a PyTorch (.pt/.pth) nor a safetensors file"
-        )
+        raise WeightsError(f"{source} is neither a PyTorch (.pt/.pth) nor a safetensors file")
     try:
         if fmt == "safetensors":
             from safetensors.torch import load as load_safetensors

@@ -19,14 +19,17 @@ from album.scan.writer import ScanWriter
 def _photo(cat: Catalog, path: str, content_hash: str, status: str = "done") -> int:
     return cat.db.execute(
         "INSERT INTO photos (path, size, mtime_ns, content_hash, status, updated_at) "
-        "VALUES (?, 1, 1, ?, ?, ?)", (path, content_hash, status, now())).lastrowid
+        "VALUES (?, 1, 1, ?, ?, ?)",
+        (path, content_hash, status, now()),
+    ).lastrowid
 
 
 def _face(cat: Catalog, content_hash: str, x: float = 10.0) -> int:
     return cat.db.execute(
         "INSERT INTO faces (content_hash, face_key, box_left, box_top, box_right, box_bottom, "
         "landmarks, score, quality, updated_at) VALUES (?, ?, ?, 10, ?, 60, '[]', 0.99, 0.5, ?)",
-        (content_hash, f"{x}", x, x + 50, now())).lastrowid
+        (content_hash, f"{x}", x, x + 50, now()),
+    ).lastrowid
 
 
 def test_new_catalog_is_wal_with_foreign_keys_and_versioned(tmp_path: Path) -> None:
@@ -37,8 +40,18 @@ def test_new_catalog_is_wal_with_foreign_keys_and_versioned(tmp_path: Path) -> N
         assert cat.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert cat.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
         tables = set(cat.db.table_names())
-        assert {"schema_version", "folders", "photos", "faces", "embeddings", "people",
-                "assignments", "constraints", "scan_runs", "settings"} <= tables
+        assert {
+            "schema_version",
+            "folders",
+            "photos",
+            "faces",
+            "embeddings",
+            "people",
+            "assignments",
+            "constraints",
+            "scan_runs",
+            "settings",
+        } <= tables
         assert cat.integrity_check() == "ok"
     with Catalog(path) as cat:  # reopening applies nothing twice
         rows = cat.db.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
@@ -63,8 +76,11 @@ def test_failed_migration_leaves_the_file_at_the_old_version(tmp_path: Path, mon
     path = tmp_path / "catalog.db"
     Catalog(path).close()
     latest = schema.SCHEMA_VERSION
-    bad = (latest + 1, "broken",
-           "ALTER TABLE photos ADD COLUMN rating INTEGER; SELECT * FROM nowhere;")
+    bad = (
+        latest + 1,
+        "broken",
+        "ALTER TABLE photos ADD COLUMN rating INTEGER; SELECT * FROM nowhere;",
+    )
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, bad])
     with pytest.raises(SchemaError):
         Catalog(path)
@@ -112,37 +128,53 @@ def test_machine_writes_cannot_override_user_decisions(tmp_path: Path) -> None:
         cat.reject(f2, alice.id)
 
         def machine(face: int, person: int, source: str = "automatic") -> None:
-            cat.db.execute("INSERT INTO assignments (face_id, person_id, source, updated_at) "
-                           "VALUES (?, ?, ?, ?)", (face, person, source, now()))
+            cat.db.execute(
+                "INSERT INTO assignments (face_id, person_id, source, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                (face, person, source, now()),
+            )
 
         machine(f1, bob.id)  # f1 is confirmed: the suggestion is dropped
         machine(f2, alice.id, "suggested")  # the user said f2 is not Alice: dropped
         machine(f2, bob.id)  # allowed: nobody decided about f2 and Bob
         got = {(a.face_id, a.person_id, a.source) for a in cat.assignments()}
-        assert got == {(f1, alice.id, "confirmed"), (f2, alice.id, "rejected"),
-                       (f2, bob.id, "automatic")}
+        assert got == {
+            (f1, alice.id, "confirmed"),
+            (f2, alice.id, "rejected"),
+            (f2, bob.id, "automatic"),
+        }
         with pytest.raises(sqlite3.IntegrityError, match="user decision"):
             cat.db.execute("UPDATE assignments SET source = 'automatic' WHERE face_id = ?", (f1,))
         with pytest.raises(sqlite3.IntegrityError):  # a labelled face cannot just vanish
             cat.db.execute("DELETE FROM faces WHERE id = ?", (f1,))
         # A face has one positive assignment at most.
         with pytest.raises(sqlite3.IntegrityError):
-            cat.db.execute("INSERT INTO assignments (face_id, person_id, source, updated_at) "
-                           "VALUES (?, ?, 'confirmed', ?)", (f2, alice.id + 100, now()))
+            cat.db.execute(
+                "INSERT INTO assignments (face_id, person_id, source, updated_at) "
+                "VALUES (?, ?, 'confirmed', ?)",
+                (f2, alice.id + 100, now()),
+            )
         cat.confirm(f2, bob.id)  # the user may change their mind
         assert {(a.person_id, a.source) for a in cat.assignments(f2)} == {
-            (alice.id, "rejected"), (bob.id, "confirmed")}
+            (alice.id, "rejected"),
+            (bob.id, "confirmed"),
+        }
 
 
 def test_sweeping_old_content_keeps_labelled_faces(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.db") as cat:
         photo = _photo(cat, "/p/a.jpg", "old")
-        labelled, plain, suggested = _face(cat, "old", 10), _face(cat, "old", 100), \
-            _face(cat, "old", 200)
+        labelled, plain, suggested = (
+            _face(cat, "old", 10),
+            _face(cat, "old", 100),
+            _face(cat, "old", 200),
+        )
         person = cat.add_person("Ann")
         cat.confirm(labelled, person.id)
-        cat.db.execute("INSERT INTO assignments VALUES (?, ?, 'suggested', 0.7, ?)",
-                       (suggested, person.id, now()))
+        cat.db.execute(
+            "INSERT INTO assignments VALUES (?, ?, 'suggested', 0.7, ?)",
+            (suggested, person.id, now()),
+        )
         cat.db.execute("UPDATE photos SET content_hash = 'new' WHERE id = ?", (photo,))
         _photo(cat, "/p/b.jpg", "other")
         other = _face(cat, "other")
@@ -159,8 +191,10 @@ def test_purge_missing_removes_only_faces_no_file_shows(tmp_path: Path) -> None:
         _photo(cat, "/p/gone.jpg", "g", status="missing")
         _photo(cat, "/p/copy_of_kept.jpg", "k", status="missing")
         kept, gone = _face(cat, "k"), _face(cat, "g")
-        cat.db.execute("INSERT INTO embeddings VALUES (?, 'm', ?, 2, ?)",
-                       (gone, np.zeros(2, "<f4").tobytes(), now()))
+        cat.db.execute(
+            "INSERT INTO embeddings VALUES (?, 'm', ?, 2, ?)",
+            (gone, np.zeros(2, "<f4").tobytes(), now()),
+        )
         p = cat.add_person("Ann")
         cat.confirm(gone, p.id)
         cat.set_cover(p.id, gone)

@@ -184,7 +184,10 @@ def test_download_complete_with_checks_and_progress(tmp_path: Path, server: _Ser
     seen: list[tuple[int, int | None]] = []
     dest = tmp_path / "f.bin"
     out = wt.download(
-        server.url("/f.bin"), dest, sha256=_sha(data).upper(), expected_size=len(data),
+        server.url("/f.bin"),
+        dest,
+        sha256=_sha(data).upper(),
+        expected_size=len(data),
         progress=lambda done, total: seen.append((done, total)),
     )
     assert out == dest and dest.read_bytes() == data

@@ -23,13 +23,30 @@ from album.scan.reembed import Reembedder
 from album.scan.thumbnails import Thumbnails
 from album.scan.writer import iou
 
-PEOPLE = ["Colin_Powell", "Tony_Blair", "Serena_Williams", "Hans_Blix", "Yao_Ming",
-          "George_W_Bush", "Gloria_Macapagal_Arroyo", "Jennifer_Capriati"]
+PEOPLE = [
+    "Colin_Powell",
+    "Tony_Blair",
+    "Serena_Williams",
+    "Hans_Blix",
+    "Yao_Ming",
+    "George_W_Bush",
+    "Gloria_Macapagal_Arroyo",
+    "Jennifer_Capriati",
+]
 
 
-def write_photos(lfw: Path, folder: Path, count: int, size=(640, 480), faces=(1, 2),
-                 face_px=(110, 190), seed: int = 0, prefix: str = "img", ext: str = ".jpg",
-                 people: list[str] | None = None) -> dict[str, list[tuple[int, int, int]]]:
+def write_photos(
+    lfw: Path,
+    folder: Path,
+    count: int,
+    size=(640, 480),
+    faces=(1, 2),
+    face_px=(110, 190),
+    seed: int = 0,
+    prefix: str = "img",
+    ext: str = ".jpg",
+    people: list[str] | None = None,
+) -> dict[str, list[tuple[int, int, int]]]:
     """``count`` photos with whole LFW images (each holding one face) pasted at random, on
     random gradients; returns {file name: [(x, y, side) of each pasted LFW image]}."""
     rng = random.Random(seed)
@@ -42,15 +59,16 @@ def write_photos(lfw: Path, folder: Path, count: int, size=(640, 480), faces=(1,
         a, b = nprng.integers(30, 225, 3), nprng.integers(30, 225, 3)
         ramp = np.linspace(0, 1, h)[:, None, None]
         arr = (a * (1 - ramp) + b * ramp) + nprng.normal(0, 3, (h, w, 1))
-        canvas = Image.fromarray(np.clip(np.broadcast_to(arr, (h, w, 3)), 0, 255)
-                                 .astype(np.uint8))
+        canvas = Image.fromarray(np.clip(np.broadcast_to(arr, (h, w, 3)), 0, 255).astype(np.uint8))
         placed: list[tuple[int, int, int]] = []
         for _ in range(rng.randint(*faces)):
             side = rng.randint(*face_px)
             for _try in range(30):
                 x, y = rng.randint(0, w - side), rng.randint(0, h - side)
-                if all(x + side <= px or px + ps <= x or y + side <= py or py + ps <= y
-                       for px, py, ps in placed):
+                if all(
+                    x + side <= px or px + ps <= x or y + side <= py or py + ps <= y
+                    for px, py, ps in placed
+                ):
                     person = rng.choice(people)
                     src = lfw / person / f"{person}_{rng.randint(1, 3):04d}.jpg"
                     canvas.paste(Image.open(src).convert("RGB").resize((side, side)), (x, y))
@@ -64,8 +82,11 @@ def write_photos(lfw: Path, folder: Path, count: int, size=(640, 480), faces=(1,
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Bytes and mtime of every file under ``folder`` (the scan must change neither)."""
-    return {str(p): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {
+        str(p): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -119,8 +140,9 @@ def test_boxes_are_in_original_upright_pixels(lfw, tmp_path, detector, embedder)
     canvas.save(folder / "upright.jpg", quality=92)
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to view": store it turned the other way
-    canvas.transpose(Image.Transpose.ROTATE_90).save(folder / "rotated.jpg", quality=92,
-                                                      exif=exif.tobytes())
+    canvas.transpose(Image.Transpose.ROTATE_90).save(
+        folder / "rotated.jpg", quality=92, exif=exif.tobytes()
+    )
     before = snapshot(folder)
     with Catalog(tmp_path / "c.db") as cat:
         summary = Scanner(cat, detector, embedder).run([folder])
@@ -193,10 +215,12 @@ def test_moved_and_copied_photos_keep_faces_and_labels(album, scanner, catalog) 
     assert after.id == photo.id and after.status == "done"
     assert face_set(catalog) == faces  # no face deleted or re-created
     assert [(a.person_id, a.source) for a in catalog.assignments(face.id)] == [
-        (person.id, "confirmed")]
+        (person.id, "confirmed")
+    ]
     copy = catalog.photo_by_path(album / "copy of img_0003.jpg")
     assert catalog.faces_of_photo(copy) == catalog.faces_of_photo(
-        catalog.photo_by_path(album / "img_0003.jpg"))
+        catalog.photo_by_path(album / "img_0003.jpg")
+    )
 
 
 def test_swapping_two_file_names_keeps_every_face(album, scanner, catalog) -> None:
@@ -212,8 +236,7 @@ def test_swapping_two_file_names_keeps_every_face(album, scanner, catalog) -> No
     s = scanner.run([album])
     assert s.faces == 0 and s.errors == 0
     assert face_set(catalog) == faces
-    assert (catalog.photo_by_path(b).content_hash,
-            catalog.photo_by_path(a).content_hash) == hashes
+    assert (catalog.photo_by_path(b).content_hash, catalog.photo_by_path(a).content_hash) == hashes
 
 
 def test_pixel_identical_edit_keeps_face_ids(lfw, tmp_path, scanner, catalog) -> None:
@@ -236,8 +259,7 @@ def test_pixel_identical_edit_keeps_face_ids(lfw, tmp_path, scanner, catalog) ->
     assert catalog.assignments(faces[0].id)[0].source == "confirmed"
 
 
-def test_deleted_photo_goes_missing_then_purge_removes_it(album, scanner, catalog,
-                                                          capsys) -> None:
+def test_deleted_photo_goes_missing_then_purge_removes_it(album, scanner, catalog, capsys) -> None:
     scanner.run([album])
     gone = album / "img_0004.jpg"
     face = catalog.faces_of_photo(catalog.photo_by_path(gone))[0]
@@ -260,8 +282,7 @@ def test_deleted_photo_goes_missing_then_purge_removes_it(album, scanner, catalo
     assert catalog.counts().photos == 5 and catalog.person(person.id) is not None
 
 
-def test_model_switch_adds_embeddings_resumably(album, scanner, catalog, detector,
-                                                capsys) -> None:
+def test_model_switch_adds_embeddings_resumably(album, scanner, catalog, detector, capsys) -> None:
     from models.embedder import Embedder
     from models.registry import get_spec, register
 
@@ -277,10 +298,12 @@ def test_model_switch_adds_embeddings_resumably(album, scanner, catalog, detecto
 
     control = ScanControl()
     first = Reembedder(catalog, new, batch_size=2).run(
-        progress=lambda p: control.cancel() if p.photos_done >= 2 else None, control=control)
+        progress=lambda p: control.cancel() if p.photos_done >= 2 else None, control=control
+    )
     assert first.cancelled and not first.switched and catalog.model == base
     done_first = catalog.db.execute(
-        "SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (spec.name,)).fetchone()[0]
+        "SELECT COUNT(*) FROM embeddings WHERE model_id = ?", (spec.name,)
+    ).fetchone()[0]
     assert 0 < done_first < len(faces)
     second = Reembedder(catalog, new, batch_size=2).run()
     assert second.switched and catalog.model == spec.name

@@ -28,8 +28,9 @@ def _one_torch_thread():
 
 
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF", "ignore::PIL.Image.DecompressionBombWarning")
-def test_scan_survives_the_odd_file_corpus(lfw, tmp_path, detector, embedder, monkeypatch,
-                                           capsys) -> None:
+def test_scan_survives_the_odd_file_corpus(
+    lfw, tmp_path, detector, embedder, monkeypatch, capsys
+) -> None:
     root = tmp_path / "odd"
     expected = make_odd_corpus(root)
     # 'photo.jpg' is a folder: the scan walks into it instead of reading it.
@@ -67,8 +68,11 @@ def test_scan_survives_the_odd_file_corpus(lfw, tmp_path, detector, embedder, mo
 
     monkeypatch.setattr(reading, "load_image", racing_load)
     assert len(expected) >= 70
-    before = {k: v for k, v in snapshot(root).items()
-              if not k.endswith(("vanishing.jpg", "rewritten.jpg"))}
+    before = {
+        k: v
+        for k, v in snapshot(root).items()
+        if not k.endswith(("vanishing.jpg", "rewritten.jpg"))
+    }
 
     with Catalog(tmp_path / "c.db") as cat:
         summary = Scanner(cat, detector, embedder).run([root])
@@ -87,7 +91,9 @@ def test_scan_survives_the_odd_file_corpus(lfw, tmp_path, detector, embedder, mo
         assert len(cat.faces_of_photo(photos["face_0000.jpg"])) == 1
         assert photos["orient_6.jpg"].orientation == 6
         assert (photos["huge_6000x4000.jpg"].width, photos["huge_6000x4000.jpg"].height) == (
-            6000, 4000)
+            6000,
+            4000,
+        )
         assert cat.integrity_check() == "ok"
 
         # `album status --errors` names every bad file (printable, one per line) and why.
@@ -109,8 +115,7 @@ def test_scan_survives_the_odd_file_corpus(lfw, tmp_path, detector, embedder, mo
     assert snapshot(root).items() >= before.items()  # no file written by the scan
 
 
-def test_decoder_bug_is_recorded_not_raised(lfw, tmp_path, detector, embedder,
-                                            monkeypatch) -> None:
+def test_decoder_bug_is_recorded_not_raised(lfw, tmp_path, detector, embedder, monkeypatch) -> None:
     write_photos(lfw, tmp_path / "p", 3, faces=(1, 1), seed=2)
 
     def buggy(path, *args, **kwargs):

@@ -20,9 +20,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _scan_cmd(library: Path, folder: Path) -> list[str]:
-    return [sys.executable, "-c", "import sys; from album.cli import main; sys.exit(main())",
-            "--library", str(library), "scan", "--json", "--no-progress", "--threads", "1",
-            "--batch", "4", str(folder)]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from album.cli import main; sys.exit(main())",
+        "--library",
+        str(library),
+        "scan",
+        "--json",
+        "--no-progress",
+        "--threads",
+        "1",
+        "--batch",
+        "4",
+        str(folder),
+    ]
 
 
 def _photos_done(library: Path) -> int:
@@ -39,17 +51,22 @@ def _photos_done(library: Path) -> int:
 def _state(library: Path, folder: Path) -> tuple[list, list, dict]:
     conn = sqlite3.connect(library)
     try:
-        faces = sorted(conn.execute(
-            "SELECT content_hash, face_key, box_left, box_top, box_right, box_bottom "
-            "FROM faces").fetchall())
-        photos = sorted((os.path.relpath(p, folder), h, s) for p, h, s in conn.execute(
-            "SELECT path, content_hash, status FROM photos"))
+        faces = sorted(
+            conn.execute(
+                "SELECT content_hash, face_key, box_left, box_top, box_right, box_bottom FROM faces"
+            ).fetchall()
+        )
+        photos = sorted(
+            (os.path.relpath(p, folder), h, s)
+            for p, h, s in conn.execute("SELECT path, content_hash, status FROM photos")
+        )
         checks = {
             "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
             "foreign_keys": conn.execute("PRAGMA foreign_key_check").fetchall(),
             "faces_without_one_embedding": conn.execute(
                 "SELECT COUNT(*) FROM faces f WHERE (SELECT COUNT(*) FROM embeddings e "
-                "WHERE e.face_id = f.id) != 1").fetchone()[0],
+                "WHERE e.face_id = f.id) != 1"
+            ).fetchone()[0],
         }
         return faces, photos, checks
     finally:
@@ -62,8 +79,9 @@ def _killed_and_resumed(lfw: Path, tmp_path: Path, photos: int, kills: int, seed
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
     reference = tmp_path / "reference.db"
-    done = subprocess.run(_scan_cmd(reference, folder), cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        _scan_cmd(reference, folder), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["photos"] == photos
 
@@ -74,15 +92,23 @@ def _killed_and_resumed(lfw: Path, tmp_path: Path, photos: int, kills: int, seed
     targets = sorted(rng.sample(range(1, photos - photos // 5), kills - 1))
     killed_at = []
     for i in range(kills):
-        proc = subprocess.Popen(_scan_cmd(library, folder), cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _scan_cmd(library, folder),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             if i == 0:
                 time.sleep(rng.uniform(0.5, 4.0))
             else:
                 deadline = time.monotonic() + 300
-                while (_photos_done(library) < targets[i - 1] and proc.poll() is None
-                       and time.monotonic() < deadline):
+                while (
+                    _photos_done(library) < targets[i - 1]
+                    and proc.poll() is None
+                    and time.monotonic() < deadline
+                ):
                     time.sleep(0.05)
                 time.sleep(rng.uniform(0.0, 0.4))
             finished = proc.poll() is not None
@@ -96,8 +122,9 @@ def _killed_and_resumed(lfw: Path, tmp_path: Path, photos: int, kills: int, seed
             conn.close()
 
     print("killed at (photos in catalog):", killed_at)
-    final = subprocess.run(_scan_cmd(library, folder), cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=600)
+    final = subprocess.run(
+        _scan_cmd(library, folder), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert final.returncode == 0, final.stderr
     # The progress-triggered kills all hit a scan in mid-flight.
     assert sum(isinstance(k, int) and 0 < k < photos for k in killed_at) >= kills - 1, killed_at
@@ -108,8 +135,7 @@ def _killed_and_resumed(lfw: Path, tmp_path: Path, photos: int, kills: int, seed
     assert len(got_faces) == len(want_faces) > photos // 3
     assert got_faces == want_faces
     for checks in (want_checks, got_checks):
-        assert checks == {"integrity": "ok", "foreign_keys": [],
-                          "faces_without_one_embedding": 0}
+        assert checks == {"integrity": "ok", "foreign_keys": [], "faces_without_one_embedding": 0}
     conn = sqlite3.connect(library)
     statuses = [r[0] for r in conn.execute("SELECT status FROM scan_runs ORDER BY id")]
     conn.close()

@@ -121,8 +121,9 @@ class Person:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Person:
-        return cls(row["id"], row["name"], bool(row["hidden"]), row["cover_face_id"],
-                   row["merged_into"])
+        return cls(
+            row["id"], row["name"], bool(row["hidden"]), row["cover_face_id"], row["merged_into"]
+        )
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,18 @@ class ScanRun:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ScanRun:
-        return cls(row["id"], row["kind"], row["status"], row["started_at"], row["finished_at"],
-                   row["model_id"], row["photos_total"], row["photos_done"], row["faces_found"],
-                   row["errors"])
+        return cls(
+            row["id"],
+            row["kind"],
+            row["status"],
+            row["started_at"],
+            row["finished_at"],
+            row["model_id"],
+            row["photos_total"],
+            row["photos_done"],
+            row["faces_found"],
+            row["errors"],
+        )
 
 
 @dataclass(frozen=True)

@@ -192,8 +192,11 @@ CREATE TABLE people_log (
 
 # (version, description, script). Append; never edit a released entry.
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "initial schema: folders, photos, faces, embeddings, people, assignments, constraints",
-     _V1),
+    (
+        1,
+        "initial schema: folders, photos, faces, embeddings, people, assignments, constraints",
+        _V1,
+    ),
     (2, "people: origin (user or cluster) and the undo log of people operations", _V2),
 ]
 

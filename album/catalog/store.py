@@ -36,8 +36,9 @@ from album.catalog.schema import SchemaError, migrate, now
 log = logging.getLogger(__name__)
 
 # A photo's faces are "present" while some non-missing file has its content.
-_PRESENT_CONTENT = "SELECT content_hash FROM photos WHERE status != 'missing' " \
-                   "AND content_hash IS NOT NULL"
+_PRESENT_CONTENT = (
+    "SELECT content_hash FROM photos WHERE status != 'missing' AND content_hash IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,17 @@ class Catalog:
     # --- folders and photos -------------------------------------------------------------------
 
     def folders(self) -> list[Folder]:
-        return [Folder(r["id"], r["path"], r["added_at"], r["last_scan_at"])
-                for r in self._rows("SELECT * FROM folders ORDER BY path")]
+        return [
+            Folder(r["id"], r["path"], r["added_at"], r["last_scan_at"])
+            for r in self._rows("SELECT * FROM folders ORDER BY path")
+        ]
 
     def add_folder(self, path: str | os.PathLike[str]) -> Folder:
         """Register a folder (absolute path) for scanning; returns it, new or existing."""
         text = os.path.abspath(os.fspath(path))
-        self.db.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)",
-                        (text, now()))
+        self.db.execute(
+            "INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", (text, now())
+        )
         r = next(self._rows("SELECT * FROM folders WHERE path = ?", (text,)))
         return Folder(r["id"], r["path"], r["added_at"], r["last_scan_at"])
 
@@ -141,8 +145,9 @@ class Catalog:
         return self.photos("error")
 
     def photos_with_content(self, content_hash: str) -> list[Photo]:
-        rows = self._rows("SELECT * FROM photos WHERE content_hash = ? ORDER BY status, id",
-                          (content_hash,))
+        rows = self._rows(
+            "SELECT * FROM photos WHERE content_hash = ? ORDER BY status, id", (content_hash,)
+        )
         return [Photo.from_row(r) for r in rows]
 
     # --- faces and embeddings -----------------------------------------------------------------
@@ -169,8 +174,9 @@ class Catalog:
         return [Face.from_row(r) for r in self._rows("SELECT * FROM faces ORDER BY id")]
 
     def embedding(self, face_id: int, model_id: str) -> np.ndarray | None:
-        blob = self._one("SELECT vector FROM embeddings WHERE face_id = ? AND model_id = ?",
-                         (face_id, model_id))
+        blob = self._one(
+            "SELECT vector FROM embeddings WHERE face_id = ? AND model_id = ?", (face_id, model_id)
+        )
         return None if blob is None else np.frombuffer(blob, dtype="<f4").copy()
 
     def embeddings(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -185,8 +191,12 @@ class Catalog:
         return ids, np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
 
     def models_of_face(self, face_id: int) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT model_id FROM embeddings WHERE face_id = ? ORDER BY model_id", (face_id,))]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT model_id FROM embeddings WHERE face_id = ? ORDER BY model_id", (face_id,)
+            )
+        ]
 
     # --- people and the user's decisions ------------------------------------------------------
 
@@ -200,28 +210,35 @@ class Catalog:
     def add_person(self, name: str | None = None) -> Person:
         t = now()
         cur = self.db.execute(
-            "INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)", (name, t, t))
+            "INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)", (name, t, t)
+        )
         person = self.person(cur.lastrowid)
         assert person is not None
         return person
 
     def rename_person(self, person_id: int, name: str | None) -> None:
-        self.db.execute("UPDATE people SET name = ?, updated_at = ? WHERE id = ?",
-                        (name, now(), person_id))
+        self.db.execute(
+            "UPDATE people SET name = ?, updated_at = ? WHERE id = ?", (name, now(), person_id)
+        )
 
     def set_hidden(self, person_id: int, hidden: bool) -> None:
-        self.db.execute("UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?",
-                        (int(hidden), now(), person_id))
+        self.db.execute(
+            "UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?",
+            (int(hidden), now(), person_id),
+        )
 
     def set_cover(self, person_id: int, face_id: int | None) -> None:
-        self.db.execute("UPDATE people SET cover_face_id = ?, updated_at = ? WHERE id = ?",
-                        (face_id, now(), person_id))
+        self.db.execute(
+            "UPDATE people SET cover_face_id = ?, updated_at = ? WHERE id = ?",
+            (face_id, now(), person_id),
+        )
 
     def confirm(self, face_id: int, person_id: int) -> None:
         """The user says: this face is this person (replaces any other positive assignment)."""
         with self.db.atomic():
             self.db.execute(
-                "DELETE FROM assignments WHERE face_id = ? AND source != 'rejected'", (face_id,))
+                "DELETE FROM assignments WHERE face_id = ? AND source != 'rejected'", (face_id,)
+            )
             self.db.execute(
                 "INSERT INTO assignments (face_id, person_id, source, updated_at) "
                 "VALUES (?, ?, 'confirmed', ?) ON CONFLICT (face_id, person_id) DO UPDATE "
@@ -245,19 +262,25 @@ class Catalog:
             t = now()
             self.db.execute(
                 "UPDATE assignments SET person_id = ?, updated_at = ? "
-                "WHERE person_id = ? AND source = 'confirmed'", (target_id, t, source_id))
-            self.db.execute("DELETE FROM assignments WHERE person_id = ? AND source != 'rejected'",
-                            (source_id,))
-            self.db.execute("UPDATE people SET merged_into = ?, updated_at = ? WHERE id = ?",
-                            (target_id, t, source_id))
+                "WHERE person_id = ? AND source = 'confirmed'",
+                (target_id, t, source_id),
+            )
+            self.db.execute(
+                "DELETE FROM assignments WHERE person_id = ? AND source != 'rejected'", (source_id,)
+            )
+            self.db.execute(
+                "UPDATE people SET merged_into = ?, updated_at = ? WHERE id = ?",
+                (target_id, t, source_id),
+            )
 
     def assignments(self, face_id: int | None = None) -> list[Assignment]:
         sql = "SELECT face_id, person_id, source, confidence FROM assignments"
         params: tuple = ()
         if face_id is not None:
             sql, params = sql + " WHERE face_id = ?", (face_id,)
-        return [Assignment(*r) for r in self.db.execute(sql + " ORDER BY face_id, person_id",
-                                                        params)]
+        return [
+            Assignment(*r) for r in self.db.execute(sql + " ORDER BY face_id, person_id", params)
+        ]
 
     def add_constraint(self, face_a: int, face_b: int, kind: str) -> None:
         """The user says two faces are ('must-link') or are not ('cannot-link') one person."""
@@ -269,32 +292,43 @@ class Catalog:
         )
 
     def constraints(self) -> list[Constraint]:
-        return [Constraint(*r) for r in self.db.execute(
-            "SELECT id, face_a, face_b, kind FROM constraints ORDER BY id")]
+        return [
+            Constraint(*r)
+            for r in self.db.execute("SELECT id, face_a, face_b, kind FROM constraints ORDER BY id")
+        ]
 
     # --- status and maintenance ---------------------------------------------------------------
 
     def counts(self) -> StatusCounts:
-        by_status = dict(self.db.execute(
-            "SELECT status, COUNT(*) FROM photos GROUP BY status").fetchall())
-        models = dict(self.db.execute(
-            "SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id").fetchall())
+        by_status = dict(
+            self.db.execute("SELECT status, COUNT(*) FROM photos GROUP BY status").fetchall()
+        )
+        models = dict(
+            self.db.execute(
+                "SELECT model_id, COUNT(*) FROM embeddings GROUP BY model_id"
+            ).fetchall()
+        )
         return StatusCounts(
             folders=int(self._one("SELECT COUNT(*) FROM folders") or 0),
             photos_done=by_status.get("done", 0),
             photos_error=by_status.get("error", 0),
             photos_missing=by_status.get("missing", 0),
             faces=int(self._one("SELECT COUNT(*) FROM faces") or 0),
-            faces_missing=int(self._one(
-                f"SELECT COUNT(*) FROM faces WHERE content_hash NOT IN ({_PRESENT_CONTENT})")
-                or 0),
+            faces_missing=int(
+                self._one(
+                    f"SELECT COUNT(*) FROM faces WHERE content_hash NOT IN ({_PRESENT_CONTENT})"
+                )
+                or 0
+            ),
             people=int(self._one("SELECT COUNT(*) FROM people WHERE merged_into IS NULL") or 0),
             embeddings=models,
         )
 
     def scan_runs(self, limit: int = 10) -> list[ScanRun]:
-        return [ScanRun.from_row(r) for r in self._rows(
-            "SELECT * FROM scan_runs ORDER BY id DESC LIMIT ?", (limit,))]
+        return [
+            ScanRun.from_row(r)
+            for r in self._rows("SELECT * FROM scan_runs ORDER BY id DESC LIMIT ?", (limit,))
+        ]
 
     def purge_missing(self, dry_run: bool = False) -> PurgeResult:
         """Forget missing photos, and the faces (with their labels) no file shows any more.
@@ -306,16 +340,25 @@ class Catalog:
         with self.db.atomic():
             photos = int(self._one("SELECT COUNT(*) FROM photos WHERE status = 'missing'") or 0)
             faces = int(self._one(f"SELECT COUNT(*) FROM ({gone})") or 0)
-            labels = int(self._one(
-                f"SELECT COUNT(*) FROM assignments WHERE source IN ('confirmed', 'rejected') "
-                f"AND face_id IN ({gone})") or 0)
-            labels += int(self._one(
-                f"SELECT COUNT(*) FROM constraints WHERE face_a IN ({gone}) "
-                f"OR face_b IN ({gone})") or 0)
+            labels = int(
+                self._one(
+                    f"SELECT COUNT(*) FROM assignments WHERE source IN ('confirmed', 'rejected') "
+                    f"AND face_id IN ({gone})"
+                )
+                or 0
+            )
+            labels += int(
+                self._one(
+                    f"SELECT COUNT(*) FROM constraints WHERE face_a IN ({gone}) "
+                    f"OR face_b IN ({gone})"
+                )
+                or 0
+            )
             if not dry_run:
                 self.db.execute(f"DELETE FROM assignments WHERE face_id IN ({gone})")
                 self.db.execute(
-                    f"DELETE FROM constraints WHERE face_a IN ({gone}) OR face_b IN ({gone})")
+                    f"DELETE FROM constraints WHERE face_a IN ({gone}) OR face_b IN ({gone})"
+                )
                 self.db.execute(f"DELETE FROM faces WHERE id IN ({gone})")
                 self.db.execute("DELETE FROM photos WHERE status = 'missing'")
         return PurgeResult(photos, faces, labels)
@@ -324,4 +367,3 @@ class Catalog:
         """SQLite's verdict on the file: 'ok' when sound."""
         rows = self.db.execute("PRAGMA integrity_check").fetchall()
         return "\n".join(str(r[0]) for r in rows)
-

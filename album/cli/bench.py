@@ -12,23 +12,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory")
     what = p.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
     eng = what.add_parser("engine", help="detection photos/s, embedding faces/s, peak memory")
-    eng.add_argument("--data", type=Path, default=Path("../shared/datasets/lfw"),
-                     help="LFW folder, source of the faces pasted into test photos")
+    eng.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/datasets/lfw"),
+        help="LFW folder, source of the faces pasted into test photos",
+    )
     eng.add_argument("--model", default=None)
     eng.add_argument("--photos", type=int, default=8, help="number of 1600x1200 test photos")
     eng.add_argument("--no-flip", action="store_true", help="embed without the mirrored chip")
     eng.set_defaults(run=run_engine)
-    scan = what.add_parser("scan", help="end-to-end scan of a synthetic album: photos/s, "
-                           "faces/s, recall and precision, peak memory")
-    scan.add_argument("folder", type=Path, metavar="DIR",
-                      help="album made by benchmarks/make_album.py")
-    scan.add_argument("--truth", type=Path, required=True, metavar="FILE",
-                      help="its truth.json (true identity and box of every face)")
-    scan.add_argument("--threads", type=int, default=None,
-                      help="torch threads (default: CPU cores - 1, at least 1)")
+    scan = what.add_parser(
+        "scan",
+        help="end-to-end scan of a synthetic album: photos/s, "
+        "faces/s, recall and precision, peak memory",
+    )
+    scan.add_argument(
+        "folder", type=Path, metavar="DIR", help="album made by benchmarks/make_album.py"
+    )
+    scan.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="its truth.json (true identity and box of every face)",
+    )
+    scan.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: CPU cores - 1, at least 1)",
+    )
     scan.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
-    scan.add_argument("--min-size", type=int, default=80,
-                      help="report recall also for true faces at least this wide (80 px)")
+    scan.add_argument(
+        "--min-size",
+        type=int,
+        default=80,
+        help="report recall also for true faces at least this wide (80 px)",
+    )
     scan.set_defaults(run=run_scan)
 
 
@@ -38,11 +59,18 @@ def run_engine(args: argparse.Namespace) -> int:
 
     if not args.data.is_dir():
         raise UserError(f"{args.data}: not found; pass --data with the LFW folder")
-    f = run_engine_bench(args.data, args.model or DEFAULT_MODEL, args.device,
-                         photos=args.photos, flip=False if args.no_flip else None)
+    f = run_engine_bench(
+        args.data,
+        args.model or DEFAULT_MODEL,
+        args.device,
+        photos=args.photos,
+        flip=False if args.no_flip else None,
+    )
     print(f"device              {f.device} ({f.threads} threads)")
-    print(f"detection           {f.detect_photos_per_s:.2f} photos/s at 1600x1200 "
-          f"({f.faces_per_photo:.1f} faces per photo, min face 40 px)")
+    print(
+        f"detection           {f.detect_photos_per_s:.2f} photos/s at 1600x1200 "
+        f"({f.faces_per_photo:.1f} faces per photo, min face 40 px)"
+    )
     flip = " (with mirrored chip)" if f.embed_flip else ""
     print(f"embedding batch 1   {f.embed_faces_per_s_batch1:.1f} faces/s{flip}")
     print(f"embedding batch 32  {f.embed_faces_per_s_batch32:.1f} faces/s{flip}")
@@ -60,19 +88,32 @@ def run_scan(args: argparse.Namespace) -> int:
     if not args.truth.is_file():
         raise UserError(f"{args.truth}: not found")
     set_threads(args.threads)
-    f = run_scan_bench(args.folder, args.truth, args.device,
-                       ScanSettings(batch_size=max(1, args.batch)), min_size=args.min_size)
+    f = run_scan_bench(
+        args.folder,
+        args.truth,
+        args.device,
+        ScanSettings(batch_size=max(1, args.batch)),
+        min_size=args.min_size,
+    )
     t = f.times
     print(f"device              {f.device} ({f.threads} torch threads)")
-    print(f"photos              {f.photos} in {f.seconds:.1f} s: {f.photos_per_s:.2f} photos/s "
-          f"({f.errors} errors)")
-    print(f"faces               {f.faces_found} found, {f.truth_faces} true: "
-          f"{f.faces_per_s:.2f} faces/s")
-    print(f"recall              {f.recall:.1%} (faces >= {f.min_size} px: {f.recall_min_size:.1%})"
-          f", IoU >= 0.5")
+    print(
+        f"photos              {f.photos} in {f.seconds:.1f} s: {f.photos_per_s:.2f} photos/s "
+        f"({f.errors} errors)"
+    )
+    print(
+        f"faces               {f.faces_found} found, {f.truth_faces} true: "
+        f"{f.faces_per_s:.2f} faces/s"
+    )
+    print(
+        f"recall              {f.recall:.1%} (faces >= {f.min_size} px: {f.recall_min_size:.1%})"
+        f", IoU >= 0.5"
+    )
     print(f"precision           {f.precision:.1%}")
     print(f"peak RSS            {f.peak_rss_mb:.0f} MiB")
-    print(f"stage seconds       read {t.read:.1f} (summed over threads; detector waited "
-          f"{t.read_wait:.1f}), detect {t.detect:.1f}, align+embed {t.embed:.1f}, "
-          f"store {t.store:.1f}")
+    print(
+        f"stage seconds       read {t.read:.1f} (summed over threads; detector waited "
+        f"{t.read_wait:.1f}), detect {t.detect:.1f}, align+embed {t.embed:.1f}, "
+        f"store {t.store:.1f}"
+    )
     return 0

@@ -20,6 +20,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lfw.add_argument("--json", type=Path, help="write the figures to this JSON file")
     lfw.add_argument("--plot", type=Path, help="write a ROC curve PNG here")
     lfw.set_defaults(run=run_lfw)
+    from album.cli._eval_cluster import add_arguments, run_cluster
+
+    clu = bench.add_parser(
+        "cluster", help="LFW clustering: pairwise and BCubed P/R/F, clusters vs identities"
+    )
+    add_arguments(clu)
+    clu.set_defaults(run=run_cluster)
 
 
 def run_lfw(args: argparse.Namespace) -> int:

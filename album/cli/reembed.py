@@ -10,10 +10,13 @@ from album.cli.scan import ctrl_c_cancels, open_catalog, progress_bar, set_threa
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reembed", help="embed every face again with another model",
-                       description="Compute the faces' embeddings with another model, keeping "
-                       "boxes and labels; resumable like a scan. When every face of the present "
-                       "photos is embedded the catalog uses the new model.")
+    p = sub.add_parser(
+        "reembed",
+        help="embed every face again with another model",
+        description="Compute the faces' embeddings with another model, keeping "
+        "boxes and labels; resumable like a scan. When every face of the present "
+        "photos is embedded the catalog uses the new model.",
+    )
     p.add_argument("--model", required=True, help="model name (see 'album models list')")
     p.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
@@ -40,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(s.as_dict()))
     else:
-        print(f"embedded {s.faces} faces of {s.photos} photos with {s.model} in "
-              f"{s.seconds:.1f} s; {s.skipped_faces} faces skipped (photo missing or changed)")
+        print(
+            f"embedded {s.faces} faces of {s.photos} photos with {s.model} in "
+            f"{s.seconds:.1f} s; {s.skipped_faces} faces skipped (photo missing or changed)"
+        )
         if s.switched:
             print(f"the catalog now uses {s.model}")
         elif s.cancelled:

@@ -14,11 +14,14 @@ log = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rescan", help="scan the catalog's folders again for changes",
-                       description="Scan every folder already in the catalog: new and changed "
-                       "photos are read, moved ones keep their faces, deleted ones are marked "
-                       "missing. A folder that cannot be found (an unplugged drive) is skipped "
-                       "and its photos are left as they are.")
+    p = sub.add_parser(
+        "rescan",
+        help="scan the catalog's folders again for changes",
+        description="Scan every folder already in the catalog: new and changed "
+        "photos are read, moved ones keep their faces, deleted ones are marked "
+        "missing. A folder that cannot be found (an unplugged drive) is skipped "
+        "and its photos are left as they are.",
+    )
     add_scan_options(p)
     p.set_defaults(run=run)
 
@@ -30,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
             if os.path.isdir(f.path):
                 folders.append(f.path)
             else:
-                print(f"skipping {f.path}: not found (its photos are left as they are)",
-                      file=sys.stderr)
+                print(
+                    f"skipping {f.path}: not found (its photos are left as they are)",
+                    file=sys.stderr,
+                )
         if not folders:
             raise UserError("no folder to rescan; add one with 'album scan DIR'")
         return scan_folders(args, cat, folders)

@@ -33,13 +33,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON summary (photos, faces, errors, seconds) at the end")
-    p.add_argument("--retry-errors", action="store_true",
-                   help="read again the unchanged files that could not be read before")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary (photos, faces, errors, seconds) at the end",
+    )
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="read again the unchanged files that could not be read before",
+    )
     p.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch threads (default: CPU cores - 1, at least 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: CPU cores - 1, at least 1)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -74,8 +84,9 @@ def progress_bar(enabled: bool, unit: str = "photo") -> Iterator:
     """A callback drawing a tqdm bar on stderr (only on a terminal)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit=unit, disable=None if enabled else True, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=0, unit=unit, disable=None if enabled else True, file=sys.stderr, dynamic_ncols=True
+    )
 
     def update(p) -> None:
         if bar.total != p.photos_total:
@@ -117,8 +128,9 @@ def make_scanner(args: argparse.Namespace, catalog):
 
     set_threads(args.threads)
     try:
-        return Scanner(catalog, settings=ScanSettings(batch_size=max(1, args.batch)),
-                       device=args.device)
+        return Scanner(
+            catalog, settings=ScanSettings(batch_size=max(1, args.batch)), device=args.device
+        )
     except (ModelMismatchError, WeightsMissingError, KeyError, RuntimeError) as exc:
         raise UserError(str(exc)) from None
 
@@ -134,8 +146,9 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
     control = ScanControl()
     with ctrl_c_cancels(control), progress_bar(not args.no_progress) as bar:
         try:
-            summary = scanner.run(folders, progress=bar, control=control,
-                                  retry_errors=args.retry_errors)
+            summary = scanner.run(
+                folders, progress=bar, control=control, retry_errors=args.retry_errors
+            )
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
     counts = catalog.counts()
@@ -150,19 +163,27 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
             "copies": summary.copies,
             "missing": summary.missing,
             "cancelled": summary.cancelled,
-            "catalog": {"photos": counts.photos, "faces": counts.faces,
-                        "errors": counts.photos_error},
+            "catalog": {
+                "photos": counts.photos,
+                "faces": counts.faces,
+                "errors": counts.photos_error,
+            },
         }
         print(json.dumps(out))
     else:
         rate = summary.photos / summary.seconds if summary.seconds > 0 else 0.0
         verb = "stopped after" if summary.cancelled else "scanned"
-        print(f"{verb} {summary.photos} photos in {summary.seconds:.1f} s ({rate:.2f} photos/s): "
-              f"{summary.faces} new faces, {summary.errors} errors")
-        print(f"  {summary.unchanged} unchanged, {summary.moved} moved, {summary.copies} copies, "
-              f"{summary.missing} missing")
-        print(f"catalog: {counts.photos} photos, {counts.faces} faces, "
-              f"{counts.photos_error} errors")
+        print(
+            f"{verb} {summary.photos} photos in {summary.seconds:.1f} s ({rate:.2f} photos/s): "
+            f"{summary.faces} new faces, {summary.errors} errors"
+        )
+        print(
+            f"  {summary.unchanged} unchanged, {summary.moved} moved, {summary.copies} copies, "
+            f"{summary.missing} missing"
+        )
+        print(
+            f"catalog: {counts.photos} photos, {counts.faces} faces, {counts.photos_error} errors"
+        )
         if summary.errors:
             print("'album status --errors' lists the files that could not be read")
         if summary.cancelled:

@@ -10,8 +10,11 @@ from album.cli.scan import open_catalog
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="photos, faces and errors in the catalog")
-    p.add_argument("--errors", action="store_true",
-                   help="list the files that could not be read, with the reason")
+    p.add_argument(
+        "--errors",
+        action="store_true",
+        help="list the files that could not be read, with the reason",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -25,15 +28,23 @@ def run(args: argparse.Namespace) -> int:
         errors = cat.errors() if args.errors else []
         if args.json:
             out = {
-                "catalog": str(cat.path), "schema": cat.version, "model": cat.model,
+                "catalog": str(cat.path),
+                "schema": cat.version,
+                "model": cat.model,
                 "folders": [f.path for f in cat.folders()],
-                "photos": c.photos, "done": c.photos_done, "errors": c.photos_error,
-                "missing": c.photos_missing, "faces": c.faces, "faces_missing": c.faces_missing,
-                "people": c.people, "embeddings": c.embeddings,
+                "photos": c.photos,
+                "done": c.photos_done,
+                "errors": c.photos_error,
+                "missing": c.photos_missing,
+                "faces": c.faces,
+                "faces_missing": c.faces_missing,
+                "people": c.people,
+                "embeddings": c.embeddings,
             }
             if args.errors:
-                out["error_files"] = [{"path": display_path(p.path), "reason": p.error}
-                                      for p in errors]
+                out["error_files"] = [
+                    {"path": display_path(p.path), "reason": p.error} for p in errors
+                ]
             print(json.dumps(out))
             return 0
         print(f"catalog    {cat.path} (schema {cat.version})")
@@ -41,16 +52,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"folders    {c.folders}")
         for f in cat.folders():
             print(f"           {display_path(f.path)}  (last scan {f.last_scan_at or 'never'})")
-        print(f"photos     {c.photos} ({c.photos_done} done, {c.photos_error} errors, "
-              f"{c.photos_missing} missing)")
+        print(
+            f"photos     {c.photos} ({c.photos_done} done, {c.photos_error} errors, "
+            f"{c.photos_missing} missing)"
+        )
         embedded = ", ".join(f"{m} {n}" for m, n in sorted(c.embeddings.items())) or "none"
         print(f"faces      {c.faces} ({c.faces_missing} in missing photos); embeddings: {embedded}")
         print(f"people     {c.people}")
         if runs:
             r = runs[0]
-            print(f"last run   #{r.id} {r.kind} {r.status} {r.started_at}: "
-                  f"{r.photos_done}/{r.photos_total} photos, {r.faces_found} faces, "
-                  f"{r.errors} errors")
+            print(
+                f"last run   #{r.id} {r.kind} {r.status} {r.started_at}: "
+                f"{r.photos_done}/{r.photos_total} photos, {r.faces_found} faces, "
+                f"{r.errors} errors"
+            )
         if args.errors:
             print(f"\n{len(errors)} files could not be read:")
             for p in errors:

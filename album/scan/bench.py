@@ -39,8 +39,9 @@ class ScanBenchFigures:
 
 def match(found: list, truth: list, threshold: float = 0.5) -> list[tuple[int, int]]:
     """Greedy one-to-one matching of boxes by IoU; returns (found index, truth index) pairs."""
-    pairs = sorted(((iou(f, t), i, j) for i, f in enumerate(found)
-                    for j, t in enumerate(truth)), reverse=True)
+    pairs = sorted(
+        ((iou(f, t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth)), reverse=True
+    )
     used_f, used_t, out = set(), set(), []
     for score, i, j in pairs:
         if score < threshold:
@@ -52,9 +53,14 @@ def match(found: list, truth: list, threshold: float = 0.5) -> list[tuple[int, i
     return out
 
 
-def run_scan_bench(folder: Path, truth_file: Path, device: str | None = None,
-                   settings: ScanSettings | None = None, min_size: int = 80,
-                   library: Path | None = None) -> ScanBenchFigures:
+def run_scan_bench(
+    folder: Path,
+    truth_file: Path,
+    device: str | None = None,
+    settings: ScanSettings | None = None,
+    min_size: int = 80,
+    library: Path | None = None,
+) -> ScanBenchFigures:
     import torch
 
     truth = json.loads(truth_file.read_text())["photos"]

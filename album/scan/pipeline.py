@@ -160,16 +160,24 @@ class Scanner:
         started = time.perf_counter()
         folder_ids = {r: self.catalog.add_folder(r).id for r in roots}
         db = self.catalog.db
-        db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('model', ?)",
-                   (self.embedder.name,))
+        db.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES ('model', ?)", (self.embedder.name,)
+        )
         # One scan at a time per catalog: a run still 'running' was killed.
         db.execute("UPDATE scan_runs SET status = 'interrupted' WHERE status = 'running'")
         run_id = db.execute(
             "INSERT INTO scan_runs (kind, status, started_at, updated_at, folders, model_id, "
             "settings, pid) VALUES ('scan', 'running', ?, ?, ?, ?, ?, ?)",
-            (now(), now(), json.dumps(roots), self.embedder.name,
-             json.dumps(asdict(self.settings) | {"detector_min_face": self.detector.min_face_size}),
-             os.getpid()),
+            (
+                now(),
+                now(),
+                json.dumps(roots),
+                self.embedder.name,
+                json.dumps(
+                    asdict(self.settings) | {"detector_min_face": self.detector.min_face_size}
+                ),
+                os.getpid(),
+            ),
         ).lastrowid
         summary = ScanSummary(run_id)
         writer = ScanWriter(db, run_id, self.embedder.name, folder_ids)
@@ -182,9 +190,11 @@ class Scanner:
             meter.report()
             self._scan(plan.todo, writer, meter, control, summary)
             summary.missing = sum(
-                1 for i in plan.vanished
+                1
+                for i in plan.vanished
                 if db.execute("SELECT status FROM photos WHERE id = ?", (i,)).fetchone()
-                == ("missing",))
+                == ("missing",)
+            )
             summary.cancelled = control.cancelled
             status = "cancelled" if control.cancelled else "done"
             if not control.cancelled:
@@ -197,8 +207,10 @@ class Scanner:
         finally:
             summary.seconds = time.perf_counter() - started
             db.rollback()  # a batch interrupted by an exception: nothing half-written
-            db.execute("UPDATE scan_runs SET status = ?, finished_at = ?, updated_at = ? "
-                       "WHERE id = ?", (status, now(), now(), run_id))
+            db.execute(
+                "UPDATE scan_runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+                (status, now(), now(), run_id),
+            )
         return summary
 
     # --- planning -----------------------------------------------------------------------------
@@ -227,34 +239,47 @@ class Scanner:
                     continue
             todo.append(entry)
         vanished = [
-            (row[0], row[3]) for path, row in known.items()
+            (row[0], row[3])
+            for path, row in known.items()
             if row[3] != "missing" and path not in seen and any(is_under(path, r) for r in roots)
         ]
         with db.atomic():
             t = now()
             for photo_id in revive:
-                db.execute("UPDATE photos SET status = 'done', updated_at = ? WHERE id = ?",
-                           (t, photo_id))
+                db.execute(
+                    "UPDATE photos SET status = 'done', updated_at = ? WHERE id = ?", (t, photo_id)
+                )
             for photo_id, status in vanished:
                 if status == "error":  # never read: nothing to keep
                     db.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
                 else:
-                    db.execute("UPDATE photos SET status = 'missing', updated_at = ? "
-                               "WHERE id = ?", (t, photo_id))
+                    db.execute(
+                        "UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?",
+                        (t, photo_id),
+                    )
         missing = [i for i, s in vanished if s != "error"]
-        log.info("scan plan: %d to read, %d unchanged, %d gone", len(todo), unchanged,
-                 len(missing))
+        log.info("scan plan: %d to read, %d unchanged, %d gone", len(todo), unchanged, len(missing))
         return _Plan(todo, unchanged, missing)
 
     # --- the pipeline -------------------------------------------------------------------------
 
     def _known_content(self) -> set[str]:
-        return {r[0] for r in self.catalog.db.execute(
-            "SELECT DISTINCT content_hash FROM photos WHERE status IN ('done', 'missing') "
-            "AND content_hash IS NOT NULL")}
+        return {
+            r[0]
+            for r in self.catalog.db.execute(
+                "SELECT DISTINCT content_hash FROM photos WHERE status IN ('done', 'missing') "
+                "AND content_hash IS NOT NULL"
+            )
+        }
 
-    def _scan(self, todo: list[FileEntry], writer: ScanWriter, meter: ProgressMeter,
-              control: ScanControl, summary: ScanSummary) -> None:
+    def _scan(
+        self,
+        todo: list[FileEntry],
+        writer: ScanWriter,
+        meter: ProgressMeter,
+        control: ScanControl,
+        summary: ScanSummary,
+    ) -> None:
         s = self.settings
         # Read by the decode threads, grown by this thread as new content is stored (set.add
         # and membership tests are atomic under the GIL). A stale answer costs a wasted decode
@@ -284,8 +309,14 @@ class Scanner:
             reader.close()
             summary.times.read_wait += reader.wait_seconds
 
-    def _process(self, batch: list[Prepared], writer: ScanWriter, meter: ProgressMeter,
-                 summary: ScanSummary, known: set[str]) -> None:
+    def _process(
+        self,
+        batch: list[Prepared],
+        writer: ScanWriter,
+        meter: ProgressMeter,
+        summary: ScanSummary,
+        known: set[str],
+    ) -> None:
         t = summary.times
         t.read += sum(p.seconds for p in batch)
         found = self._faces(batch, t)
@@ -348,8 +379,15 @@ class Scanner:
             result = []
             for f, chip in zip(faces, photo_chips, strict=True):
                 box = tuple(float(v) * to_original for v in f.box)
-                result.append(FoundFace(box, f.landmarks * to_original, f.score,
-                                        face_quality(f.score, box, chip), vectors[n]))
+                result.append(
+                    FoundFace(
+                        box,
+                        f.landmarks * to_original,
+                        f.score,
+                        face_quality(f.score, box, chip),
+                        vectors[n],
+                    )
+                )
                 n += 1
             out[i] = result
         times.embed += time.perf_counter() - start

@@ -129,7 +129,9 @@ def read_photo(
             out.error = DISAPPEARED
             return out
         if (after.st_size, after.st_mtime_ns, after.st_ino) != (
-            before.st_size, before.st_mtime_ns, before.st_ino
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ino,
         ):
             # The pixels may not be the bytes that were hashed.
             out.error = CHANGED_DURING_SCAN

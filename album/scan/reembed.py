@@ -57,8 +57,14 @@ class _Job:
 
 
 class Reembedder:
-    def __init__(self, catalog: Catalog, embedder: Embedder, decode_side: int = 2000,
-                 batch_size: int = 8, read_workers: int = 2) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder,
+        decode_side: int = 2000,
+        batch_size: int = 8,
+        read_workers: int = 2,
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.decode_side = decode_side
@@ -66,9 +72,13 @@ class Reembedder:
         self.read_workers = read_workers
 
     def pending_faces(self) -> int:
-        return int(self.catalog.db.execute(
-            "SELECT COUNT(*) FROM faces f WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
-            "WHERE e.face_id = f.id AND e.model_id = ?)", (self.embedder.name,)).fetchone()[0])
+        return int(
+            self.catalog.db.execute(
+                "SELECT COUNT(*) FROM faces f WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+                "WHERE e.face_id = f.id AND e.model_id = ?)",
+                (self.embedder.name,),
+            ).fetchone()[0]
+        )
 
     def _jobs(self) -> tuple[list[_Job], int]:
         """Photos to read (one present file per content) and the count of faces left out."""
@@ -76,14 +86,17 @@ class Reembedder:
         rows = db.execute(
             "SELECT f.id, f.content_hash, f.landmarks FROM faces f WHERE NOT EXISTS "
             "(SELECT 1 FROM embeddings e WHERE e.face_id = f.id AND e.model_id = ?) "
-            "ORDER BY f.content_hash, f.id", (self.embedder.name,)).fetchall()
+            "ORDER BY f.content_hash, f.id",
+            (self.embedder.name,),
+        ).fetchall()
         by_content: dict[str, list[tuple[int, np.ndarray]]] = {}
         for face_id, h, lm in rows:
             by_content.setdefault(h, []).append((face_id, np.asarray(json.loads(lm), float)))
         files = {}
         for path, h, size, mtime in db.execute(
             "SELECT path, content_hash, size, mtime_ns FROM photos WHERE status = 'done' "
-            "ORDER BY id"):
+            "ORDER BY id"
+        ):
             files.setdefault(h, (path_from_db(path), size, mtime))
         jobs, skipped = [], 0
         for h, faces in by_content.items():
@@ -95,8 +108,9 @@ class Reembedder:
             jobs.append(_Job(entry, (size, mtime), faces))
         return jobs, skipped
 
-    def run(self, progress: ProgressCallback | None = None,
-            control: ScanControl | None = None) -> ReembedSummary:
+    def run(
+        self, progress: ProgressCallback | None = None, control: ScanControl | None = None
+    ) -> ReembedSummary:
         control = control or ScanControl()
         started = time.perf_counter()
         db = self.catalog.db
@@ -118,8 +132,9 @@ class Reembedder:
 
             def read(job: _Job) -> tuple[_Job, Prepared]:
                 # Known content must still be decoded here: pass no known hashes.
-                return job, read_photo(job.entry, (), self.decode_side, self.decode_side,
-                                       expect=job.expect)
+                return job, read_photo(
+                    job.entry, (), self.decode_side, self.decode_side, expect=job.expect
+                )
 
             with ReadAhead(read, jobs, self.read_workers, 2 * self.batch_size) as reader:
                 batch: list[tuple[_Job, Prepared]] = []
@@ -142,12 +157,19 @@ class Reembedder:
         finally:
             summary.seconds = time.perf_counter() - started
             db.rollback()
-            db.execute("UPDATE scan_runs SET status = ?, finished_at = ?, updated_at = ? "
-                       "WHERE id = ?", (status, now(), now(), run_id))
+            db.execute(
+                "UPDATE scan_runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+                (status, now(), now(), run_id),
+            )
         return summary
 
-    def _embed_batch(self, batch: list[tuple[_Job, Prepared]], writer: ScanWriter,
-                     meter: ProgressMeter, summary: ReembedSummary) -> None:
+    def _embed_batch(
+        self,
+        batch: list[tuple[_Job, Prepared]],
+        writer: ScanWriter,
+        meter: ProgressMeter,
+        summary: ReembedSummary,
+    ) -> None:
         chips, ids = [], []
         for job, item in batch:
             if item.image is None:

@@ -54,8 +54,7 @@ class Thumbnails:
         out = self.root / "faces" / f.content_hash[:2] / f"{f.content_hash}-{key}-{size}.jpg"
         if out.exists():
             return out
-        photos = [p for p in self.catalog.photos_with_content(f.content_hash)
-                  if p.status == "done"]
+        photos = [p for p in self.catalog.photos_with_content(f.content_hash) if p.status == "done"]
         if not photos:
             raise ThumbnailError("the photo of this face is missing")
         p = photos[0]
@@ -67,7 +66,8 @@ class Thumbnails:
         cx, cy = (f.box[0] + f.box[2]) / 2 * s, (f.box[1] + f.box[3]) / 2 * s
         half = side * s / 2
         crop = Image.fromarray(image.rgb).crop(
-            (round(cx - half), round(cy - half), round(cx + half), round(cy + half)))
+            (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
+        )
         _save(crop.resize((size, size), Image.Resampling.LANCZOS), out)
         return out
 

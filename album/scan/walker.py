@@ -102,4 +102,3 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return entry.is_dir(follow_symlinks=True)
     except OSError:
         return False
-

@@ -89,8 +89,9 @@ class ProgressMeter:
         elapsed = self.elapsed
         rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else None
-        p = ScanProgress(self.done, self.total, self.faces, self.errors, rate, eta, current_path,
-                         elapsed)
+        p = ScanProgress(
+            self.done, self.total, self.faces, self.errors, rate, eta, current_path, elapsed
+        )
         if self.callback is not None:
             self.callback(p)
         return p

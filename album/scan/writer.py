@@ -73,8 +73,9 @@ USER_DATA = (
 
 
 class ScanWriter:
-    def __init__(self, db: sqlite_utils.Database, run_id: int, model_id: str,
-                 folder_ids: dict[str, int]) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, run_id: int, model_id: str, folder_ids: dict[str, int]
+    ) -> None:
         self.db = db
         self.run_id = run_id
         self.model_id = model_id
@@ -97,10 +98,13 @@ class ScanWriter:
         h = item.content_hash
         template = self._q(
             "SELECT width, height, taken_at, orientation FROM photos WHERE content_hash = ? "
-            "AND status IN ('done', 'missing') ORDER BY status = 'missing' LIMIT 1", (h,))
+            "AND status IN ('done', 'missing') ORDER BY status = 'missing' LIMIT 1",
+            (h,),
+        )
         if template:
-            dims = dict(zip(("width", "height", "taken_at", "orientation"), template[0],
-                            strict=True))
+            dims = dict(
+                zip(("width", "height", "taken_at", "orientation"), template[0], strict=True)
+            )
             if row_id is None:
                 moved = self._missing_with(h, os.path.basename(item.path))
                 if moved is not None:
@@ -113,38 +117,79 @@ class ScanWriter:
         if item.image is None or faces is None:
             return Outcome.NEEDS_DECODE, 0
         carry = []
-        if old_hash is not None and old_hash != h and not self._q(
-            "SELECT 1 FROM photos WHERE content_hash = ? AND id != ? LIMIT 1", (old_hash, row_id)
+        if (
+            old_hash is not None
+            and old_hash != h
+            and not self._q(
+                "SELECT 1 FROM photos WHERE content_hash = ? AND id != ? LIMIT 1",
+                (old_hash, row_id),
+            )
         ):
             carry = self._faces(old_hash)
         new = self._store_faces(h, faces, self._faces(h) + carry, content_changed=bool(carry))
         w, hgt = item.image.original_size
-        self._upsert(row_id, key, folder_id, item, status="done", width=w, height=hgt,
-                     taken_at=item.image.taken_at, orientation=item.image.orientation)
+        self._upsert(
+            row_id,
+            key,
+            folder_id,
+            item,
+            status="done",
+            width=w,
+            height=hgt,
+            taken_at=item.image.taken_at,
+            orientation=item.image.orientation,
+        )
         return Outcome.PROCESSED, new
 
-    def _upsert(self, row_id: int | None, key: str | bytes, folder_id: int | None,
-                item: Prepared, status: str, error: str | None = None,
-                width: int | None = None, height: int | None = None,
-                taken_at: str | None = None, orientation: int | None = None) -> None:
-        values = (key, folder_id, item.size, item.mtime_ns, item.content_hash, width, height,
-                  taken_at, orientation, status, error, self.run_id, now())
+    def _upsert(
+        self,
+        row_id: int | None,
+        key: str | bytes,
+        folder_id: int | None,
+        item: Prepared,
+        status: str,
+        error: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        taken_at: str | None = None,
+        orientation: int | None = None,
+    ) -> None:
+        values = (
+            key,
+            folder_id,
+            item.size,
+            item.mtime_ns,
+            item.content_hash,
+            width,
+            height,
+            taken_at,
+            orientation,
+            status,
+            error,
+            self.run_id,
+            now(),
+        )
         if row_id is None:
             self.db.execute(
                 "INSERT INTO photos (path, folder_id, size, mtime_ns, content_hash, width, "
                 "height, taken_at, orientation, status, error, scan_run_id, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
         else:
             self.db.execute(
                 "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime_ns = ?, "
                 "content_hash = ?, width = ?, height = ?, taken_at = ?, orientation = ?, "
                 "status = ?, error = ?, scan_run_id = ?, updated_at = ? WHERE id = ?",
-                (*values, row_id))
+                (*values, row_id),
+            )
 
     def _missing_with(self, content_hash: str, name: str) -> int | None:
         """A missing photo with this content, preferring one with the same file name."""
-        rows = self._q("SELECT id, path FROM photos WHERE content_hash = ? AND status = 'missing' "
-                       "ORDER BY id", (content_hash,))
+        rows = self._q(
+            "SELECT id, path FROM photos WHERE content_hash = ? AND status = 'missing' ORDER BY id",
+            (content_hash,),
+        )
         for row_id, path in rows:
             if os.path.basename(os.fsdecode(path)) == name:
                 return row_id
@@ -153,17 +198,30 @@ class ScanWriter:
     # --- faces --------------------------------------------------------------------------------
 
     def _faces(self, content_hash: str) -> list[tuple[int, Box]]:
-        return [(r[0], tuple(r[1:])) for r in self._q(
-            "SELECT id, box_left, box_top, box_right, box_bottom FROM faces "
-            "WHERE content_hash = ?", (content_hash,))]
+        return [
+            (r[0], tuple(r[1:]))
+            for r in self._q(
+                "SELECT id, box_left, box_top, box_right, box_bottom FROM faces "
+                "WHERE content_hash = ?",
+                (content_hash,),
+            )
+        ]
 
-    def _store_faces(self, content_hash: str, found: list[FoundFace],
-                     existing: list[tuple[int, Box]], content_changed: bool) -> int:
+    def _store_faces(
+        self,
+        content_hash: str,
+        found: list[FoundFace],
+        existing: list[tuple[int, Box]],
+        content_changed: bool,
+    ) -> int:
         """Match ``found`` to ``existing`` faces (greedy, best IoU first), update the matched
         ones in place and insert the rest; returns how many were inserted."""
         pairs = sorted(
-            ((iou(f.box, box), i, j) for i, f in enumerate(found)
-             for j, (_id, box) in enumerate(existing)),
+            (
+                (iou(f.box, box), i, j)
+                for i, f in enumerate(found)
+                for j, (_id, box) in enumerate(existing)
+            ),
             reverse=True,
         )
         match: dict[int, int] = {}
@@ -179,27 +237,41 @@ class ScanWriter:
         for i, f in enumerate(found):
             lm = json.dumps([[round(float(x), 1), round(float(y), 1)] for x, y in f.landmarks])
             box = tuple(round(float(v), 1) for v in f.box)
-            cols = (content_hash, face_key(box), *box, lm, float(f.score), float(f.quality),
-                    self.run_id, t)
+            cols = (
+                content_hash,
+                face_key(box),
+                *box,
+                lm,
+                float(f.score),
+                float(f.quality),
+                self.run_id,
+                t,
+            )
             face_id = match.get(i)
             if face_id is not None:
                 self.db.execute(
                     "UPDATE faces SET content_hash = ?, face_key = ?, box_left = ?, box_top = ?, "
                     "box_right = ?, box_bottom = ?, landmarks = ?, score = ?, quality = ?, "
-                    "scan_run_id = ?, updated_at = ? WHERE id = ?", (*cols, face_id))
+                    "scan_run_id = ?, updated_at = ? WHERE id = ?",
+                    (*cols, face_id),
+                )
                 if content_changed:  # other models' vectors describe the old pixels
                     self.db.execute("DELETE FROM embeddings WHERE face_id = ?", (face_id,))
             else:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO faces (content_hash, face_key, box_left, box_top, "
                     "box_right, box_bottom, landmarks, score, quality, scan_run_id, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cols)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    cols,
+                )
                 if cur.rowcount == 1:
                     face_id = cur.lastrowid
                     inserted += 1
                 else:  # same content and box already stored
-                    face_id = self._q("SELECT id FROM faces WHERE content_hash = ? AND "
-                                      "face_key = ?", (content_hash, cols[1]))[0][0]
+                    face_id = self._q(
+                        "SELECT id FROM faces WHERE content_hash = ? AND face_key = ?",
+                        (content_hash, cols[1]),
+                    )[0][0]
             self.put_embedding(face_id, f.vector, t)
         return inserted
 

@@ -1,0 +1,25 @@
+"""``album merge A B``: person (or cluster) A is the same person as B."""
+
+from __future__ import annotations
+
+import argparse
+
+from album.cli._people import label, people_service
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge", help="merge person A into person B")
+    p.add_argument("a", metavar="A", help="name or id of the person merged away")
+    p.add_argument("b", metavar="B", help="name or id of the person kept")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with people_service(args) as svc:
+        a, b = svc.find(args.a), svc.find(args.b)
+        person = svc.merge(a.id, b.id)
+        print(
+            f"{svc.history(1)[0].summary}; {label(person)} has "
+            f"{len(svc.faces_of(person.id))} faces ('album undo' reverts it)"
+        )
+    return 0

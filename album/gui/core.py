@@ -1,0 +1,340 @@
+"""The GUI's adapter over the core: one open catalog for the GUI thread, the people service
+(created once the core is loaded), and the job functions that run in worker threads.
+
+Nothing here imports torch at module level: ``album.people.service`` pulls in scipy and
+``models.registry`` (torch, several seconds), so they are loaded by ``warm_up`` off the GUI
+thread and the window is up before.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from album.catalog import Catalog
+
+if TYPE_CHECKING:
+    from album.gui.jobs import JobContext
+    from album.people.service import PeopleService, PeopleSettings
+
+# Catalog settings this GUI writes. people.method and people.assign_below are read by the
+# core (PeopleSettings.from_catalog); people.threshold is applied here.
+THRESHOLD_KEY = "people.threshold"
+ASSIGN_KEY = "people.assign_below"
+
+
+def core_loaded() -> bool:
+    return "album.people.service" in sys.modules and "models.registry" in sys.modules
+
+
+def warm_up(ctx: JobContext | None = None) -> bool:
+    """Import the core's heavy modules (scipy, torch, torchvision, facenet-pytorch) in a
+    worker thread, right after the window shows, so that no later job imports them.
+
+    Importing extension modules holds the GIL for long stretches (loading torch's shared
+    libraries: up to 1.5 s at a time on a busy 2-core machine), so the GUI thread stalls
+    while this runs whichever thread does it; doing it once, up front, keeps those stalls
+    out of scans and user actions.
+    """
+    import facenet_pytorch.models.mtcnn  # noqa: F401  (imported by the detector on use)
+
+    import album.people.service
+    import album.scan
+    import album.scan.reembed
+    import album.scan.thumbnails  # noqa: F401
+    import models.registry  # noqa: F401
+
+    try:  # imported by clustering on use
+        import hdbscan  # noqa: F401
+        import sklearn.cluster  # noqa: F401
+    except ImportError:
+        pass
+    return True
+
+
+def people_settings(catalog: Catalog) -> PeopleSettings:
+    from album.people.service import PeopleSettings
+
+    s = PeopleSettings.from_catalog(catalog)
+    t = catalog.get_setting(THRESHOLD_KEY)
+    return replace(s, threshold=float(t)) if t else s
+
+
+def open_service(catalog: Catalog) -> PeopleService:
+    from album.people.service import PeopleService
+
+    return PeopleService(catalog, settings=people_settings(catalog))
+
+
+class Session:
+    """One catalog file as the GUI thread sees it."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.catalog = Catalog(path)
+        self.path = self.catalog.path
+        self._people: PeopleService | None = None
+
+    @property
+    def people(self) -> PeopleService:
+        """The people service (loads the core on first use: call after ``warm_up``)."""
+        if self._people is None:
+            self._people = open_service(self.catalog)
+        return self._people
+
+    def reload_settings(self) -> None:
+        self._people = None
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def photo_of_face(self, face_id: int):
+        """A present photo showing the face (None if every copy is missing)."""
+        face = self.catalog.face(face_id)
+        if face is None:
+            return None
+        photos = [
+            p for p in self.catalog.photos_with_content(face.content_hash) if p.status == "done"
+        ]
+        return photos[0] if photos else None
+
+
+# --- jobs (run in worker threads; each opens its own Catalog) -------------------------------
+
+
+def _threads() -> None:
+    import torch
+
+    # Leave a core to the GUI and the decode threads (see album.cli.scan.set_threads).
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+@dataclass
+class ScanResult:
+    scan: Any  # album.scan.ScanSummary
+    cluster: Any | None  # album.people.service.ReclusterSummary
+
+
+def scan_job(path: Path, folders: list[str], device: str | None = None, recluster: bool = True):
+    """A job: scan ``folders`` into the catalog, then re-cluster (unless cancelled)."""
+
+    def run(ctx: JobContext) -> ScanResult:
+        ctx.report(0, 0, "Loading the face models…", force=True)
+        from album.scan import Scanner
+
+        _threads()
+        with Catalog(path) as cat:
+            scanner = Scanner(cat, device=None if device in (None, "auto") else device)
+            ctx.report(0, 0, "Looking for photos…", force=True)
+
+            def progress(p) -> None:
+                text = f"{p.photos_done} of {p.photos_total} photos · {p.faces} faces"
+                if p.errors:
+                    text += f" · {p.errors} unreadable"
+                ctx.report(p.photos_done, p.photos_total, text, p.eta_seconds)
+
+            summary = scanner.run(folders, progress=progress, control=ctx.control)
+            result = ScanResult(summary, None)
+            if recluster and not summary.cancelled:
+                ctx.report(0, 0, "Grouping faces into people…", force=True)
+                result.cluster = open_service(cat).recluster()
+            return result
+
+    return run
+
+
+def recluster_job(path: Path):
+    def run(ctx: JobContext):
+        ctx.report(0, 0, "Grouping faces into people…", force=True)
+        with Catalog(path) as cat:
+            return open_service(cat).recluster()
+
+    return run
+
+
+@dataclass(frozen=True)
+class PairQuestion:
+    """Are faces ``a`` and ``b`` one person? With the model's distance and probability."""
+
+    a: int
+    b: int
+    distance: float
+    probability: float
+    reason: str = ""
+
+
+def questions_job(path: Path, limit: int = 30):
+    """A job: the most useful "same person?" questions."""
+
+    def run(ctx: JobContext) -> list[PairQuestion]:
+        ctx.report(0, 0, "Finding the most useful questions…", force=True)
+        with Catalog(path) as cat:
+            qs = open_service(cat).queue(limit)
+        return [PairQuestion(a, b, q.distance, q.probability, q.reason) for q, a, b in qs]
+
+    return run
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One thing to review. kind 'suggestion': is face ``face_a`` person ``person_a``?
+    kind 'merge': are people ``person_a`` and ``person_b`` (faces a, b closest) one?"""
+
+    kind: str
+    face_a: int
+    person_a: int
+    face_b: int | None = None
+    person_b: int | None = None
+    distance: float | None = None
+    probability: float | None = None
+
+
+def review_job(path: Path, limit: int = 200):
+    """A job: suggested faces (most confident first), then merge suggestions."""
+
+    def run(ctx: JobContext) -> list[ReviewItem]:
+        ctx.report(0, 0, "Collecting suggestions…", force=True)
+        with Catalog(path) as cat:
+            svc = open_service(cat)
+            items: list[ReviewItem] = []
+            for s in svc.people():
+                if s.suggested:
+                    for f in svc.faces_of(s.id, ("suggested",)):
+                        items.append(
+                            ReviewItem("suggestion", f.face_id, s.id, distance=f.confidence)
+                        )
+            items.sort(key=lambda i: (i.distance is None, i.distance or 0.0))
+            items = items[:limit]
+            for m, fa, fb in svc.merge_suggestions(limit=50):
+                items.append(ReviewItem("merge", fa, m.a, fb, m.b, m.distance, m.probability))
+        return items
+
+    return run
+
+
+def reembed_job(path: Path, model: str, device: str | None = None):
+    def run(ctx: JobContext):
+        ctx.report(0, 0, f"Loading {model}…", force=True)
+        from album.scan.reembed import Reembedder
+        from models.embedder import Embedder
+
+        _threads()
+        with Catalog(path) as cat:
+            embedder = Embedder(model, device=None if device in (None, "auto") else device)
+
+            def progress(p) -> None:
+                ctx.report(
+                    p.photos_done,
+                    p.photos_total,
+                    f"Re-embedding: {p.photos_done} of {p.photos_total} photos",
+                    p.eta_seconds,
+                )
+
+            return Reembedder(cat, embedder).run(progress, ctx.control)
+
+    return run
+
+
+def fetch_weights_job(name: str, file: str | None = None):
+    """A job: download (or import from ``file``) a FaceNet model's weights."""
+
+    def run(ctx: JobContext) -> Path:
+        from models import facenet
+
+        if file:
+            ctx.report(0, 0, f"Checking {Path(file).name}…", force=True)
+            return facenet.import_weights(name, Path(file))
+
+        def progress(done: int, total: int | None) -> None:
+            mb = done / 2**20
+            ctx.report(done, total or 0, f"Downloading {name}: {mb:.0f} MB")
+
+        return facenet.fetch(name, progress)
+
+    return run
+
+
+# --- export (small adapter: the core has no export yet) --------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    people: int
+    photos: int
+    folder: Path
+
+
+def export_job(path: Path, out: Path, folders: bool = True):
+    """A job: ``people.csv`` and ``people.json`` (person, photo path, face box) and, with
+    ``folders``, one folder per named person holding links to (or copies of) their photos."""
+
+    def run(ctx: JobContext) -> ExportSummary:
+        out.mkdir(parents=True, exist_ok=True)
+        with Catalog(path) as cat:
+            svc = open_service(cat)
+            people = [s for s in svc.people() if s.person.name]
+            rows: list[dict] = []
+            for i, s in enumerate(people):
+                ctx.report(i, len(people), f"Exporting {s.person.name}")
+                for f in svc.faces_of(s.id):
+                    face = cat.face(f.face_id)
+                    if face is None:
+                        continue
+                    for p in cat.photos_with_content(face.content_hash):
+                        if p.status == "done":
+                            rows.append(
+                                {
+                                    "person": s.person.name,
+                                    "person_id": s.id,
+                                    "photo": p.path,
+                                    "face_id": face.id,
+                                    "box": [round(v, 1) for v in face.box],
+                                    "source": f.source,
+                                }
+                            )
+        with open(out / "people.csv", "w", newline="", encoding="utf-8") as fp:
+            w = csv.writer(fp)
+            w.writerow(
+                [
+                    "person",
+                    "person_id",
+                    "photo",
+                    "face_id",
+                    "left",
+                    "top",
+                    "right",
+                    "bottom",
+                    "source",
+                ]
+            )
+            for r in rows:
+                w.writerow(
+                    [r["person"], r["person_id"], r["photo"], r["face_id"], *r["box"], r["source"]]
+                )
+        (out / "people.json").write_text(
+            json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
+        if folders:
+            for r in rows:
+                d = out / _safe_name(r["person"])
+                d.mkdir(exist_ok=True)
+                target = d / Path(r["photo"]).name
+                if target.exists():
+                    continue
+                try:
+                    target.symlink_to(r["photo"])
+                except OSError:
+                    shutil.copy2(r["photo"], target)
+        return ExportSummary(len(people), len({r["photo"] for r in rows}), out)
+
+    return run
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in " -_.'" else "_" for c in name).strip(" .")
+    return keep or "person"

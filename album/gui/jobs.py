@@ -1,0 +1,169 @@
+"""The one way the GUI runs long work (scan, re-embed, cluster, questions, weights): a job.
+
+A job is a plain function ``fn(ctx: JobContext) -> result`` run by superqt's ``create_worker``
+in a thread of the global pool. It reports progress with ``ctx.report(...)`` and checks
+``ctx.control`` (pause / cancel) between steps; its result or exception comes back to the GUI
+thread as ``JobRunner`` signals. Jobs open their own ``Catalog`` (SQLite connections are
+per-thread) and import torch-using modules inside ``fn``, never at module level.
+
+One job runs at a time: a second ``start`` while one runs is refused (``busy``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from album.scan.work import ScanControl
+
+log = logging.getLogger(__name__)
+
+
+# One pause/resume/cancel object for every long task; the scanner accepts it as is.
+JobControl = ScanControl
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """A job's progress: ``done`` of ``total`` steps (total 0: unknown), a line of text, the
+    estimated seconds left (None: not known yet)."""
+
+    job: str
+    done: int
+    total: int
+    text: str
+    eta_seconds: float | None = None
+
+
+class JobContext:
+    """What a running job sees: its control and a thread-safe ``report``."""
+
+    def __init__(self, name: str, control: JobControl, emit: Callable[[JobProgress], None]):
+        self.name = name
+        self.control = control
+        self._emit = emit
+        self._last = 0.0
+
+    def report(
+        self, done: int, total: int, text: str, eta: float | None = None, force: bool = False
+    ) -> None:
+        """Send progress to the GUI (at most every 50 ms unless ``force``)."""
+        t = time.perf_counter()
+        if not force and t - self._last < 0.05 and done < total:
+            return
+        self._last = t
+        self._emit(JobProgress(self.name, done, total, text, eta))
+
+    @property
+    def cancelled(self) -> bool:
+        return self.control.cancelled
+
+
+class JobError(Exception):
+    """A job failed; ``details`` holds the traceback for the "details" part of the dialog."""
+
+    def __init__(self, job: str, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.job = job
+        self.details = details
+
+
+class JobRunner(QObject):
+    """Runs jobs one at a time; every signal arrives on the GUI thread.
+
+    Signals: ``started(name)``, ``progress(JobProgress)``, ``finished(name, result)``
+    (also after a cancel: the result says what was done), ``failed(name, JobError)``,
+    ``busy_changed(bool)``.
+    """
+
+    started = Signal(str)
+    progress = Signal(object)
+    finished = Signal(str, object)
+    failed = Signal(str, object)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker: Any = None
+        self._name: str | None = None
+        self.control: JobControl | None = None
+        self.cancellable = False
+
+    @property
+    def busy(self) -> bool:
+        return self._name is not None
+
+    @property
+    def current(self) -> str | None:
+        return self._name
+
+    def start(
+        self,
+        name: str,
+        fn: Callable[[JobContext], Any],
+        cancellable: bool = True,
+        on_done: Callable[[Any], None] | None = None,
+    ) -> bool:
+        """Start ``fn`` in a worker thread; False (nothing started) while another job runs.
+        ``on_done(result)`` runs on the GUI thread after ``finished`` is emitted."""
+        if self.busy:
+            return False
+        from superqt.utils import create_worker
+
+        control = JobControl()
+        ctx = JobContext(name, control, self.progress.emit)
+
+        def work() -> Any:
+            try:
+                return fn(ctx)
+            except Exception as exc:  # carried to the GUI thread with its traceback
+                raise JobError(
+                    name, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+                ) from exc
+
+        self._name, self.control, self.cancellable = name, control, cancellable
+        worker = create_worker(work, _start_thread=False)
+        worker.returned.connect(lambda result: self._done(name, result, on_done))
+        worker.errored.connect(lambda exc: self._error(name, exc))
+        self._worker = worker
+        self.started.emit(name)
+        self.busy_changed.emit(True)
+        worker.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.control is not None and self.cancellable:
+            self.control.cancel()
+
+    def _finish(self) -> None:
+        self._name, self._worker, self.control = None, None, None
+        self.busy_changed.emit(False)
+
+    def _done(self, name: str, result: Any, on_done: Callable[[Any], None] | None) -> None:
+        self._finish()
+        self.finished.emit(name, result)
+        if on_done is not None:
+            on_done(result)
+
+    def _error(self, name: str, exc: BaseException) -> None:
+        log.warning("job %s failed: %s", name, exc)
+        self._finish()
+        err = exc if isinstance(exc, JobError) else JobError(name, str(exc))
+        self.failed.emit(name, err)
+
+
+def format_eta(seconds: float | None) -> str:
+    """'about 3 min left', '12 s left', or '' when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s left"
+    if seconds < 3600:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"

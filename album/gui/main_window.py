@@ -1,0 +1,530 @@
+"""The main window: People, a person's page and Review in one stack; a task bar for the
+running job (progress, ETA, pause, cancel); Ctrl+Z undoes the last people operation."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from album.gui import core
+from album.gui.jobs import JobError, JobProgress, JobRunner, format_eta
+from album.gui.models import PersonRow
+from album.gui.pages import PeoplePage, PersonPage, ReviewPage
+from album.gui.thumbs import ThumbnailCache
+from album.gui.widgets import icon
+
+log = logging.getLogger(__name__)
+
+
+class TaskBar(QWidget):
+    """The running job: text, a progress bar with counts, ETA, Pause/Resume and Cancel."""
+
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("taskBar")
+        self.runner = runner
+        self.text = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(260)
+        self.bar.setTextVisible(True)
+        self.eta = QLabel()
+        self.eta.setObjectName("dim")
+        self.pause = QPushButton(icon("pause"), "Pause")
+        self.cancel = QPushButton(icon("cancel"), "Cancel")
+        self.cancel.setToolTip("Stop after the photos in progress; scanning again resumes")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 2, 8, 2)
+        lay.addWidget(self.text)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.eta)
+        lay.addStretch(1)
+        lay.addWidget(self.pause)
+        lay.addWidget(self.cancel)
+        self.pause.clicked.connect(self._pause)
+        self.cancel.clicked.connect(self._cancel)
+        runner.started.connect(self._started)
+        runner.progress.connect(self.show_progress)
+        runner.busy_changed.connect(lambda busy: self.setVisible(busy))
+        self.hide()
+
+    def _started(self, name: str) -> None:
+        self.text.setText(name)
+        self.bar.setRange(0, 0)
+        self.eta.clear()
+        self.pause.setText("Pause")
+        self.pause.setVisible(self.runner.cancellable and name.startswith("Scan"))
+        self.cancel.setEnabled(self.runner.cancellable)
+        self.cancel.setText("Cancel")
+
+    def show_progress(self, p: JobProgress) -> None:
+        self.text.setText(p.text)
+        if p.total > 0:
+            self.bar.setRange(0, p.total)
+            self.bar.setValue(p.done)
+            self.bar.setFormat(f"{p.done} / {p.total}")
+        else:
+            self.bar.setRange(0, 0)
+        self.eta.setText(format_eta(p.eta_seconds))
+
+    def _pause(self) -> None:
+        c = self.runner.control
+        if c is None:
+            return
+        if c.paused:
+            c.resume()
+            self.pause.setText("Pause")
+        else:
+            c.pause()
+            self.pause.setText("Resume")
+
+    def _cancel(self) -> None:
+        self.runner.cancel()
+        self.cancel.setEnabled(False)
+        self.cancel.setText("Stopping…")
+
+
+class MainWindow(QMainWindow):
+    """The application window over one catalog."""
+
+    core_ready = Signal()
+    refreshed = Signal()
+
+    def __init__(
+        self,
+        catalog_path: str | os.PathLike[str] | None = None,
+        settings: QSettings | None = None,
+        thumbs_root: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Album — People")
+        self.setObjectName("mainWindow")
+        self.settings = settings or QSettings("album", "album")
+        self.session = core.Session(catalog_path)
+        self.thumbs = ThumbnailCache(self.session.path, thumbs_root, parent=self)
+        self.runner = JobRunner(self)
+        self._loader = JobRunner(self)  # loads the core (torch) off the GUI thread
+        self.ready = False
+        self.last_folders: list[str] = []
+        self.last_result: Any = None
+        self.last_error: JobError | None = None
+        self.pair_dialog = None
+        self.viewer = None
+
+        self.people_page = PeoplePage(self.thumbs)
+        self.person_page = PersonPage(self.session, self.thumbs, self.op)
+        self.review_page = ReviewPage(self.session, self.thumbs, self.op)
+        self.stack = QStackedWidget()
+        for page in (self.people_page, self.person_page, self.review_page):
+            self.stack.addWidget(page)
+        self.setCentralWidget(self.stack)
+        self.people_page.person_activated.connect(self.open_person)
+        self.people_page.choose_folder.connect(self.add_folder)
+        self.person_page.back.connect(self.show_people)
+        self.person_page.open_face.connect(self.open_face_photo)
+        self.person_page.compare.connect(self.compare_faces)
+        self.review_page.load_requested.connect(self.load_review)
+
+        self.taskbar = TaskBar(self.runner)
+        self.statusBar().addPermanentWidget(self.taskbar, 1)
+        self.runner.finished.connect(self._job_finished)
+        self.runner.failed.connect(self._job_failed)
+        self.runner.busy_changed.connect(self._busy_changed)
+        self._make_actions()
+        self._restore_state()
+        self._loader.finished.connect(self._core_loaded)
+        self._loader.failed.connect(self._job_failed)
+        self._load_started = False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._load_started:  # load the core after the first paint, off the GUI thread
+            self._load_started = True
+            QTimer.singleShot(50, lambda: self._loader.start("Loading", core.warm_up, False))
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        icon_name: str,
+        shortcut: str | QKeySequence | None,
+        slot: Callable[[], Any],
+        tip: str = "",
+    ) -> QAction:
+        a = QAction(icon(icon_name), text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setToolTip(f"{tip or text} ({a.shortcut().toString()})" if shortcut else tip or text)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _make_actions(self) -> None:
+        self.a_people = self._action("People", "people", "Ctrl+1", self.show_people)
+        self.a_review = self._action(
+            "Review", "review", "Ctrl+2", self.show_review, "Confirm or reject suggestions"
+        )
+        self.a_pair = self._action(
+            "Same person?",
+            "pair",
+            "Ctrl+P",
+            self.ask_pairs,
+            "Answer the most useful same-person questions",
+        )
+        self.a_add = self._action(
+            "Add folder…", "folder", QKeySequence.StandardKey.Open, self.add_folder
+        )
+        self.a_scan = self._action("Scan", "scan", "F5", self.scan, "Scan the photo folders")
+        self.a_group = self._action(
+            "Regroup", "refresh", "Ctrl+R", self.recluster, "Group faces into people again"
+        )
+        self.a_export = self._action("Export…", "export", "Ctrl+E", self.export)
+        self.a_settings = self._action(
+            "Settings", "settings", QKeySequence.StandardKey.Preferences, self.open_settings
+        )
+        self.a_undo = self._action("Undo", "undo", QKeySequence.StandardKey.Undo, self.undo)
+        self.a_find = self._action(
+            "Find", "search", QKeySequence.StandardKey.Find, self._focus_search
+        )
+        if self.a_settings.shortcut().isEmpty():
+            self.a_settings.setShortcut(QKeySequence("Ctrl+,"))
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for a in (self.a_people, self.a_review, self.a_pair):
+            tb.addAction(a)
+        tb.addSeparator()
+        for a in (self.a_add, self.a_scan, self.a_group, self.a_export):
+            tb.addAction(a)
+        spacer = QWidget()
+        spacer.setObjectName("spacer")
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        tb.addWidget(spacer)
+        tb.addAction(self.a_undo)
+        tb.addAction(self.a_settings)
+        self.addToolBar(tb)
+        for a in (
+            self.a_review,
+            self.a_pair,
+            self.a_group,
+            self.a_export,
+            self.a_undo,
+            self.a_settings,
+        ):
+            a.setEnabled(False)
+
+    def _focus_search(self) -> None:
+        self.show_people()
+        self.people_page.search.setFocus()
+        self.people_page.search.selectAll()
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        geo = self.settings.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1280, 800)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+        if self.runner.busy:
+            self.runner.cancel()
+        self.thumbs.close()
+        super().closeEvent(event)
+
+    def _core_loaded(self, name: str, result: Any) -> None:
+        self.ready = True
+        self.thumbs.start()
+        for a in (
+            self.a_review,
+            self.a_pair,
+            self.a_group,
+            self.a_export,
+            self.a_undo,
+            self.a_settings,
+        ):
+            a.setEnabled(True)
+        self._busy_changed(self.runner.busy)
+        self.refresh()
+        self.core_ready.emit()
+
+    # --- refreshing ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read people (and the open person) from the catalog."""
+        if not self.ready:
+            return
+        svc = self.session.people
+        rows = [PersonRow(s.id, s.person.name, s.faces, s.suggested) for s in svc.people()]
+        self.thumbs.invalidate("person")
+        self.people_page.set_people(rows)
+        counts = self.session.catalog.counts()
+        if rows:
+            self.people_page.set_empty(None)
+        elif counts.photos == 0 and not self.runner.busy:
+            self.people_page.set_empty(
+                "Welcome! Choose the folder where your photos are.\n"
+                "Album finds the faces in them and groups them by person."
+            )
+        elif self.runner.busy:
+            self.people_page.set_empty(
+                "Looking for faces… people appear here when the scan is done.", show_button=False
+            )
+        else:
+            self.people_page.set_empty(
+                f"No people yet: {counts.faces} faces in {counts.photos} photos.\n"
+                "Use Regroup (Ctrl+R) to group them.",
+                show_button=False,
+            )
+        if self.stack.currentWidget() is self.person_page:
+            try:
+                self.person_page.reload()
+            except Exception:
+                self.show_people()
+        if not self.runner.busy:
+            self.statusBar().showMessage(
+                f"{counts.photos_done} photos · {counts.faces} faces · {len(rows)} people"
+            )
+        self.refreshed.emit()
+
+    # --- people operations --------------------------------------------------------------------
+
+    def op(self, fn: Callable[[Any], Any], done: str) -> Any:
+        """Run a people operation now (they are quick SQL), show what happened or why not,
+        refresh. Returns its result, or False when refused."""
+        from album.people.service import PeopleError
+
+        try:
+            result = fn(self.session.people)
+        except PeopleError as exc:
+            self.show_message(str(exc), error=True)
+            return False
+        self.show_message(f"{done}. Ctrl+Z to undo.")
+        self.refresh()
+        return result
+
+    def undo(self) -> None:
+        if not self.ready:
+            return
+        entry = self.session.people.undo()
+        self.show_message(f"Undone: {entry.summary}" if entry else "Nothing to undo")
+        self.refresh()
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.statusBar().showMessage(("⚠ " if error else "") + text, 8000)
+        if error:
+            log.info("refused: %s", text)
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def show_people(self) -> None:
+        self.stack.setCurrentWidget(self.people_page)
+        self.people_page.view.setFocus()
+
+    def open_person(self, person_id: int) -> None:
+        if not self.ready:
+            return
+        self.stack.setCurrentWidget(self.person_page)
+        self.person_page.show_person(person_id)
+
+    def show_review(self) -> None:
+        self.stack.setCurrentWidget(self.review_page)
+        self.load_review()
+
+    def load_review(self) -> None:
+        if self.ready:
+            self.start_job(
+                "Review", core.review_job(self.session.path), False, on_done=self._review_loaded
+            )
+
+    def _review_loaded(self, items) -> None:
+        self.review_page.set_items(items)
+        self.review_page.card.setFocus()
+
+    def open_face_photo(self, face_id: int) -> None:
+        photo = self.session.photo_of_face(face_id)
+        if photo is not None:
+            self.open_photo(photo.id)
+
+    def open_photo(self, photo_id: int) -> None:
+        from album.gui.dialogs import PhotoViewer
+
+        if self.viewer is None:
+            self.viewer = PhotoViewer(self.session, self.thumbs, self)
+            self.viewer.person_requested.connect(self.open_person)
+        self.viewer.show_photo(photo_id)
+        self.viewer.show()
+        self.viewer.raise_()
+
+    # --- "same person?" -----------------------------------------------------------------------
+
+    def _pair_dialog(self):
+        from album.gui.dialogs import PairDialog
+
+        if self.pair_dialog is None:
+            self.pair_dialog = PairDialog(self.session, self.thumbs, self.op, self)
+            self.pair_dialog.finished.connect(self._pairs_done)
+        self.pair_dialog.answers = 0
+        return self.pair_dialog
+
+    def ask_pairs(self) -> None:
+        if self.ready:
+            self.start_job(
+                "Questions", core.questions_job(self.session.path), False, on_done=self._show_pairs
+            )
+
+    def _show_pairs(self, questions) -> None:
+        d = self._pair_dialog()
+        d.set_questions(questions)
+        d.show()
+        d.raise_()
+        d.activateWindow()
+
+    def compare_faces(self, a: int, b: int) -> None:
+        v = self.session.people.verify(a, b)
+        self._show_pairs([core.PairQuestion(a, b, v.distance, v.probability, "faces you selected")])
+
+    def _pairs_done(self, *args) -> None:
+        if self.pair_dialog is not None and self.pair_dialog.answers:
+            self.recluster()
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def start_job(self, name: str, fn, cancellable: bool = True, on_done=None) -> bool:
+        if not self.runner.start(name, fn, cancellable, on_done):
+            self.show_message(f"Wait for “{self.runner.current}” to finish first", error=True)
+            return False
+        return True
+
+    def _busy_changed(self, busy: bool) -> None:
+        for a in (self.a_scan, self.a_group, self.a_export):
+            a.setEnabled(not busy and (self.ready or a is self.a_scan))
+        self.a_add.setEnabled(not busy)
+
+    def add_folder(self) -> None:
+        start = str(self.settings.value("last_folder", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self, "Choose a photo folder", start)
+        if folder:
+            self.scan([folder])
+
+    def scan(self, folders: list[str] | None = None) -> bool:
+        """Scan ``folders`` (added to the catalog), or every known folder."""
+        if folders:
+            self.settings.setValue("last_folder", folders[-1])
+            folders = [os.path.abspath(f) for f in folders]
+        else:
+            folders = [f.path for f in self.session.catalog.folders()]
+        if not folders:
+            self.add_folder()
+            return False
+        self.last_folders = folders
+        device = str(self.settings.value("device", "auto"))
+        started = self.start_job("Scanning", core.scan_job(self.session.path, folders, device))
+        if started and not self.people_page.model.rowCount():
+            self.people_page.set_empty(
+                "Looking for faces… people appear here when the scan is done.", show_button=False
+            )
+        return started
+
+    def recluster(self) -> None:
+        if self.ready:
+            self.start_job("Grouping", core.recluster_job(self.session.path), False)
+
+    def export(self) -> None:
+        out = QFileDialog.getExistingDirectory(self, "Export people to folder")
+        if out:
+            self.start_job("Exporting", core.export_job(self.session.path, Path(out)))
+
+    def open_settings(self) -> None:
+        from album.gui.dialogs import SettingsDialog
+
+        d = SettingsDialog(self.session, self.settings, self)
+        d.add_folder_requested.connect(lambda: (d.accept(), self.add_folder()))
+        d.scan_requested.connect(lambda: (d.accept(), self.scan()))
+        d.fetch_requested.connect(
+            lambda name, file: self.start_job("Weights", core.fetch_weights_job(name, file or None))
+        )
+        d.reembed_requested.connect(
+            lambda name: (
+                d.accept(),
+                self.start_job(
+                    "Re-embedding",
+                    core.reembed_job(
+                        self.session.path, name, str(self.settings.value("device", "auto"))
+                    ),
+                ),
+            )
+        )
+        d.accepted.connect(self.refresh)
+        d.open()
+        self.settings_dialog = d
+
+    def _job_finished(self, name: str, result: Any) -> None:
+        self.last_result = result
+        if isinstance(result, core.ScanResult):
+            s = result.scan
+            text = (
+                f"Scan stopped after {s.photos} photos; scan again to resume"
+                if s.cancelled
+                else f"Scanned {s.photos} new photos, {s.faces} faces"
+            )
+            if s.errors:
+                text += f", {s.errors} unreadable"
+            if result.cluster is not None:
+                text += f" · {result.cluster.clusters} groups"
+            self.show_message(text)
+        elif isinstance(result, core.ExportSummary):
+            self.show_message(
+                f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
+            )
+        elif name == "Grouping":
+            self.show_message(
+                f"Grouped into {result.clusters} unnamed groups "
+                f"({result.assigned} faces recognised)"
+            )
+        if name != "Review" and name != "Questions":
+            self.refresh()
+
+    def _job_failed(self, name: str, err: JobError) -> None:
+        self.last_error = err
+        self.refresh()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            f"{name} failed",
+            str(err),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        if err.details:
+            box.setDetailedText(err.details)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.error_box = box

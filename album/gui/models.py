@@ -1,0 +1,280 @@
+"""Qt item models over the people service, and the delegates that paint their items.
+
+The models hold only ids, names and counts (one query each); thumbnails are asked of the
+``ThumbnailCache`` when an item is painted, so thousands of items cost nothing up front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from album.gui.thumbs import ThumbnailCache, placeholder
+
+PersonIdRole = Qt.ItemDataRole.UserRole + 1
+CountRole = Qt.ItemDataRole.UserRole + 2
+NameRole = Qt.ItemDataRole.UserRole + 3
+FaceIdRole = Qt.ItemDataRole.UserRole + 4
+SourceRole = Qt.ItemDataRole.UserRole + 5
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: int
+    name: str | None
+    faces: int
+    suggested: int
+
+    @property
+    def label(self) -> str:
+        return self.name or "Unnamed"
+
+
+def sort_people(rows: list[PersonRow]) -> list[PersonRow]:
+    """Named people by photo count, then unnamed clusters by count."""
+    return sorted(rows, key=lambda r: (r.name is None, -r.faces, (r.name or "").lower(), r.id))
+
+
+class PeopleModel(QAbstractListModel):
+    """People as a flat list (hidden people are left out by the service)."""
+
+    def __init__(self, thumbs: ThumbnailCache, size: int = 112, parent=None) -> None:
+        super().__init__(parent)
+        self.thumbs = thumbs
+        self.size = size
+        self._rows: list[PersonRow] = []
+        self._row_of: dict[int, int] = {}
+        self._placeholder = placeholder(size)
+        thumbs.ready.connect(self._thumb_ready)
+
+    def set_people(self, rows: list[PersonRow]) -> None:
+        self.beginResetModel()
+        self._rows = sort_people(rows)
+        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def person_at(self, row: int) -> PersonRow:
+        return self._rows[row]
+
+    def row_of(self, person_id: int) -> int | None:
+        return self._row_of.get(person_id)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return r.label
+        if role == NameRole:
+            return r.name or ""
+        if role == CountRole:
+            return r.faces
+        if role == PersonIdRole:
+            return r.id
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbs.get(("person", r.id, self.size)) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{r.label}: {r.faces} photo{'s' if r.faces != 1 else ''}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{r.label}, {r.faces} photos"
+        return None
+
+    def _thumb_ready(self, key: tuple) -> None:
+        if key[0] == "person" and key[2] == self.size:
+            row = self._row_of.get(key[1])
+            if row is not None:
+                ix = self.index(row)
+                self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
+
+
+class PeopleFilter(QSortFilterProxyModel):
+    """Search by name (case-insensitive substring); unnamed people match an empty search."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._text = ""
+
+    def set_text(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
+            self.beginFilterChange()
+            self._text = text.strip().lower()
+            self.endFilterChange()
+        else:
+            self._text = text.strip().lower()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: _Index) -> bool:
+        if not self._text:
+            return True
+        name = self.sourceModel().index(row, 0, parent).data(NameRole) or ""
+        return self._text in name.lower()
+
+
+class PersonDelegate(QStyledItemDelegate):
+    """A round face, the name, and the photo count under it."""
+
+    def __init__(self, size: int = 112, parent=None) -> None:
+        super().__init__(parent)
+        self.size = size
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        return QSize(self.size + 36, self.size + 58)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
+        if selected or focused:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#2f4d75") if selected else QColor("#30343b"))
+            p.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 10, 10)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        x = rect.x() + (rect.width() - self.size) // 2
+        y = rect.y() + 8
+        if pm is not None:
+            p.drawPixmap(x, y, self.size, self.size, pm)
+        name = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        count = int(index.data(CountRole) or 0)
+        unnamed = not index.data(NameRole)
+        font = QFont(option.font)
+        font.setBold(not unnamed)
+        font.setItalic(unnamed)
+        p.setFont(font)
+        p.setPen(QColor("#9aa3ad") if unnamed else QColor("#eef1f4"))
+        text_rect = QRect(rect.x() + 4, y + self.size + 6, rect.width() - 8, 20)
+        elided = p.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, text_rect.width())
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, elided)
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
+        p.setFont(small)
+        p.setPen(QColor("#8b949e"))
+        p.drawText(
+            QRect(rect.x(), y + self.size + 26, rect.width(), 18),
+            Qt.AlignmentFlag.AlignHCenter,
+            f"{count} photo{'s' if count != 1 else ''}",
+        )
+        p.restore()
+
+
+@dataclass(frozen=True)
+class FaceRow:
+    face_id: int
+    source: str  # confirmed, automatic, suggested
+    confidence: float | None
+
+
+class FacesModel(QAbstractListModel):
+    """One person's faces: confirmed first, then automatic, then suggestions."""
+
+    ORDER: ClassVar[dict[str, int]] = {"confirmed": 0, "automatic": 1, "suggested": 2}
+
+    def __init__(self, thumbs: ThumbnailCache, size: int = 120, parent=None) -> None:
+        super().__init__(parent)
+        self.thumbs = thumbs
+        self.size = size
+        self._rows: list[FaceRow] = []
+        self._row_of: dict[int, int] = {}
+        self._placeholder = placeholder(size, round_=False)
+        thumbs.ready.connect(self._thumb_ready)
+
+    def set_faces(self, rows: list[FaceRow]) -> None:
+        self.beginResetModel()
+        self._rows = sorted(rows, key=lambda r: (self.ORDER.get(r.source, 3), r.face_id))
+        self._row_of = {r.face_id: i for i, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    def face_at(self, row: int) -> FaceRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        if role == FaceIdRole:
+            return r.face_id
+        if role == SourceRole:
+            return r.source
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbs.get(("face", r.face_id, self.size, False)) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = {
+                "confirmed": "Confirmed",
+                "automatic": "Recognised automatically",
+                "suggested": "Suggested: confirm or reject",
+            }.get(r.source, r.source)
+            return f"Face {r.face_id} · {tip}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"face {r.face_id}, {r.source}"
+        return None
+
+    def _thumb_ready(self, key: tuple) -> None:
+        if key[0] == "face" and key[2] == self.size:
+            row = self._row_of.get(key[1])
+            if row is not None:
+                ix = self.index(row)
+                self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
+
+
+class FaceDelegate(QStyledItemDelegate):
+    """A face tile; suggestions get a dashed amber frame and a '?' badge."""
+
+    def __init__(self, size: int = 120, parent=None) -> None:
+        super().__init__(parent)
+        self.size = size
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        return QSize(self.size + 12, self.size + 12)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = option.rect.adjusted(6, 6, -6, -6)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if pm is not None:
+            p.drawPixmap(r, pm)
+        source = index.data(SourceRole)
+        if source == "suggested":
+            pen = QPen(QColor("#f0b429"), 3, Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(r, 6, 6)
+            badge = QRect(r.right() - 22, r.top() + 4, 18, 18)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#f0b429"))
+            p.drawEllipse(badge)
+            p.setPen(QColor("#1b1e23"))
+            f = QFont(option.font)
+            f.setBold(True)
+            p.setFont(f)
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "?")
+        if option.state & QStyle.StateFlag.State_Selected:
+            p.setPen(QPen(QColor("#4c9bff"), 4))
+            p.setBrush(QColor(76, 155, 255, 60))
+            p.drawRoundedRect(r.adjusted(-2, -2, 2, 2), 8, 8)
+        elif option.state & QStyle.StateFlag.State_HasFocus:
+            p.setPen(QPen(QColor("#8fbfff"), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(r.adjusted(-2, -2, 2, 2), 8, 8)
+        p.restore()

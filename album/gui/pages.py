@@ -1,0 +1,536 @@
+"""The main window's pages: the People grid, one person's page, and Review."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from album.gui.models import (
+    FaceDelegate,
+    FaceIdRole,
+    FaceRow,
+    FacesModel,
+    PeopleFilter,
+    PeopleModel,
+    PersonDelegate,
+    PersonIdRole,
+    SourceRole,
+)
+from album.gui.thumbs import ThumbnailCache
+from album.gui.widgets import OfferBar, PromptBar, QuestionCard, icon
+
+if TYPE_CHECKING:
+    from album.gui.core import ReviewItem, Session
+
+# op(fn) runs ``fn(people_service)`` for the user, shows errors, refreshes the views.
+Op = Callable[[Callable[[Any], Any], str], Any]
+
+
+def _grid(view: QListView, spacing: int = 6) -> None:
+    """Icon-mode grid settings for large models: uniform items, batched layout."""
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMovement(QListView.Movement.Static)
+    view.setUniformItemSizes(True)
+    view.setLayoutMode(QListView.LayoutMode.Batched)
+    view.setBatchSize(500)
+    view.setSpacing(spacing)
+    view.setWrapping(True)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.verticalScrollBar().setSingleStep(24)
+
+
+class PeoplePage(QWidget):
+    """Everyone, as round faces with names and counts; search by name."""
+
+    person_activated = Signal(int)
+    choose_folder = Signal()
+
+    def __init__(self, thumbs: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = PeopleModel(thumbs)
+        self.filter = PeopleFilter(self)
+        self.filter.setSourceModel(self.model)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search people by name  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.title = QLabel("People")
+        self.title.setObjectName("pageTitle")
+        self.counts = QLabel()
+        self.counts.setObjectName("dim")
+        self.view = QListView()
+        self.view.setObjectName("peopleGrid")
+        _grid(self.view, 4)
+        self.view.setModel(self.filter)
+        self.view.setItemDelegate(PersonDelegate(self.model.size, self.view))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.activated.connect(self._activated)
+        self.view.doubleClicked.connect(self._activated)
+
+        self.empty = QWidget()
+        e = QVBoxLayout(self.empty)
+        self.empty_text = QLabel()
+        self.empty_text.setObjectName("emptyText")
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        self.choose = QPushButton(icon("folder"), "Choose a photo folder…")
+        self.choose.setObjectName("primary")
+        self.choose.clicked.connect(self.choose_folder)
+        e.addStretch(1)
+        e.addWidget(self.empty_text)
+        e.addWidget(self.choose, 0, Qt.AlignmentFlag.AlignHCenter)
+        e.addStretch(2)
+
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addWidget(self.counts)
+        head.addStretch(1)
+        head.addWidget(self.search, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(head)
+        lay.addLayout(self.stack, 1)
+        self.search.textChanged.connect(self.filter.set_text)
+        self.search.returnPressed.connect(self._search_enter)
+        self.set_empty("Loading…", show_button=False)
+        self.setFocusProxy(self.view)
+
+    def set_empty(self, text: str | None, show_button: bool = True) -> None:
+        """Show ``text`` instead of the grid (None: show the grid)."""
+        if text is None:
+            self.stack.setCurrentWidget(self.view)
+            return
+        self.empty_text.setText(text)
+        self.choose.setVisible(show_button)
+        self.stack.setCurrentWidget(self.empty)
+
+    def set_people(self, rows) -> None:
+        self.model.set_people(rows)
+        named = sum(1 for r in rows if r.name)
+        self.counts.setText(f"{named} named · {len(rows) - named} unnamed")
+        if self.view.model().rowCount() and not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.filter.index(0, 0))
+
+    def _activated(self, index) -> None:
+        self.person_activated.emit(int(index.data(PersonIdRole)))
+
+    def _search_enter(self) -> None:
+        if self.filter.rowCount():
+            self.view.setFocus()
+            self.view.setCurrentIndex(self.filter.index(0, 0))
+
+    def selected_people(self) -> list[int]:
+        return [int(i.data(PersonIdRole)) for i in self.view.selectionModel().selectedIndexes()]
+
+
+class PersonPage(QWidget):
+    """One person: their faces (lazy thumbnails), rename / merge, not this person, move,
+    confirm suggestions, cover, hide."""
+
+    back = Signal()
+    open_face = Signal(int)  # show the photo of this face
+    compare = Signal(int, int)  # two selected faces: "Same person?"
+
+    def __init__(
+        self, session: Session, thumbs: ThumbnailCache, op: Op, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.thumbs, self.op = session, thumbs, op
+        self.person_id: int | None = None
+        self.model = FacesModel(thumbs)
+
+        self.back_button = QToolButton()
+        self.back_button.setIcon(icon("back"))
+        self.back_button.setText("People")
+        self.back_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.back_button.setToolTip("Back to People (Alt+Left, Esc)")
+        self.back_button.clicked.connect(self.back)
+        self.cover = QLabel()
+        self.cover.setFixedSize(72, 72)
+        self.name = QLineEdit()
+        self.name.setObjectName("personName")
+        self.name.setPlaceholderText("Add a name")
+        self.name.setToolTip("Type a name and press Enter; an existing name offers a merge")
+        self.name.returnPressed.connect(self._rename)
+        self.info = QLabel()
+        self.info.setObjectName("dim")
+
+        self.confirm_all = QPushButton(icon("yes"), "Confirm suggestions")
+        self.confirm_all.setToolTip("Confirm the selected (or all) suggested faces (C)")
+        self.not_this = QPushButton(icon("no"), "Not this person")
+        self.not_this.setToolTip("The selected faces are not this person (Delete)")
+        self.move_to = QPushButton("Move to…")
+        self.move_to.setToolTip("Move the selected faces to another or a new person (M)")
+        self.set_cover = QPushButton("Make cover")
+        self.set_cover.setToolTip("Use the selected face as this person's picture")
+        self.same = QPushButton(icon("pair"), "Same person?")
+        self.same.setToolTip("Compare two selected faces")
+        self.hide_person = QPushButton("Hide")
+        self.hide_person.setToolTip("Hide this person from People")
+        for b in (
+            self.confirm_all,
+            self.not_this,
+            self.move_to,
+            self.set_cover,
+            self.same,
+            self.hide_person,
+        ):
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.confirm_all.clicked.connect(self._confirm)
+        self.not_this.clicked.connect(self._reject)
+        self.move_to.clicked.connect(self._ask_move)
+        self.set_cover.clicked.connect(self._cover)
+        self.same.clicked.connect(self._compare)
+        self.hide_person.clicked.connect(self._hide)
+
+        self.view = QListView()
+        self.view.setObjectName("faceGrid")
+        _grid(self.view, 2)
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(FaceDelegate(self.model.size, self.view))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.activated.connect(lambda ix: self.open_face.emit(int(ix.data(FaceIdRole))))
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.prompt = PromptBar()
+        self.prompt.accepted.connect(self._move)
+        self.offer = OfferBar()
+
+        head = QHBoxLayout()
+        head.addWidget(self.back_button)
+        head.addSpacing(8)
+        head.addWidget(self.cover)
+        names = QVBoxLayout()
+        names.addWidget(self.name)
+        names.addWidget(self.info)
+        head.addLayout(names, 1)
+        tools = QHBoxLayout()
+        for b in (self.confirm_all, self.not_this, self.move_to, self.set_cover, self.same):
+            tools.addWidget(b)
+        tools.addStretch(1)
+        tools.addWidget(self.hide_person)
+        lay = QVBoxLayout(self)
+        lay.addLayout(head)
+        lay.addWidget(self.offer)
+        lay.addLayout(tools)
+        lay.addWidget(self.prompt)
+        lay.addWidget(self.view, 1)
+        ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence(Qt.Key.Key_Delete), self.view, self._reject, context=ctx)
+        QShortcut(QKeySequence("M"), self.view, self._ask_move, context=ctx)
+        QShortcut(QKeySequence("C"), self.view, self._confirm, context=ctx)
+        QShortcut(QKeySequence("Alt+Left"), self, self.back.emit, context=ctx)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.view, self.back.emit, context=ctx)
+        QShortcut(QKeySequence("F2"), self, self.name.setFocus, context=ctx)
+        self.setTabOrder(self.back_button, self.name)
+        self.setTabOrder(self.name, self.view)
+        thumbs.ready.connect(self._thumb_ready)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def show_person(self, person_id: int) -> None:
+        self.person_id = person_id
+        self.offer.hide()
+        self.prompt.hide()
+        self.reload()
+        self.view.setFocus()
+        if self.model.rowCount():
+            self.view.setCurrentIndex(self.model.index(0))
+
+    def reload(self) -> None:
+        """Re-read the person (following a merge) and their faces."""
+        if self.person_id is None:
+            return
+        svc = self.session.people
+        person = svc.active(self.person_id)
+        self.person_id = person.id
+        faces = svc.faces_of(person.id)
+        selected = set(self.selected_faces())
+        self.model.set_faces([FaceRow(f.face_id, f.source, f.confidence) for f in faces])
+        sm = self.view.selectionModel()
+        for row in range(self.model.rowCount()):
+            if self.model.face_at(row).face_id in selected:
+                sm.select(self.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+        self.name.setText(person.name or "")
+        suggested = sum(1 for f in faces if f.source == "suggested")
+        confirmed = sum(1 for f in faces if f.source == "confirmed")
+        text = f"{len(faces)} photos · {confirmed} confirmed"
+        if suggested:
+            text += f" · {suggested} suggested"
+        if person.hidden:
+            text += " · hidden"
+        self.info.setText(text)
+        self.hide_person.setText("Show" if person.hidden else "Hide")
+        self._cover_key = ("person", person.id, 72)
+        self._thumb_ready(self._cover_key)
+        self._update_buttons()
+
+    def _thumb_ready(self, key: tuple) -> None:
+        if getattr(self, "_cover_key", None) == key:
+            pm = self.thumbs.get(key)
+            if pm is not None:
+                self.cover.setPixmap(pm)
+
+    def selected_faces(self) -> list[int]:
+        return sorted(int(i.data(FaceIdRole)) for i in self.view.selectionModel().selectedIndexes())
+
+    def _targets(self) -> list[int]:
+        """Selected faces, else the current one."""
+        faces = self.selected_faces()
+        if not faces and self.view.currentIndex().isValid():
+            faces = [int(self.view.currentIndex().data(FaceIdRole))]
+        return faces
+
+    def _update_buttons(self, *args) -> None:
+        n = len(self.selected_faces())
+        self.not_this.setEnabled(n > 0)
+        self.move_to.setEnabled(n > 0)
+        self.set_cover.setEnabled(n == 1)
+        self.same.setEnabled(n == 2)
+        sel_suggested = any(
+            i.data(SourceRole) != "confirmed" for i in self.view.selectionModel().selectedIndexes()
+        )
+        any_open = any(
+            self.model.face_at(r).source != "confirmed" for r in range(self.model.rowCount())
+        )
+        self.confirm_all.setEnabled(sel_suggested or any_open)
+        self.confirm_all.setText("Confirm selected" if sel_suggested else "Confirm all")
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def _rename(self) -> None:
+        pid = self.person_id
+        text = self.name.text().strip()
+        if pid is None or not text:
+            return
+        svc = self.session.people
+        person = svc.active(pid)
+        if text == (person.name or ""):
+            return
+        other = svc.by_name(text)
+        if other is not None and other.id != pid:
+            self.offer.offer(
+                f"“{other.name}” already exists. Merge these "
+                f"{len(svc.faces_of(pid))} photos into {other.name}?",
+                f"Merge into {other.name}",
+                lambda: self._merge_into(other.id),
+            )
+            return
+        self.op(lambda s: s.name(pid, text), f"Named {text}")
+
+    def _merge_into(self, target: int) -> None:
+        pid = self.person_id
+        result = self.op(lambda s: s.merge(pid, target), "Merged")
+        if result is not None:
+            self.person_id = result.id
+            self.reload()
+
+    def _confirm(self) -> None:
+        pid = self.person_id
+        faces = [
+            f
+            for f in self.selected_faces()
+            if self.model.face_at(self.model._row_of[f]).source != "confirmed"
+        ]
+        self.op(lambda s: s.confirm(pid, faces or None), "Confirmed")
+
+    def _reject(self) -> None:
+        pid, faces = self.person_id, self._targets()
+        if faces:
+            n = len(faces)
+            self.op(
+                lambda s: s.reject(faces, pid),
+                f"{n} photo{'s' if n != 1 else ''} marked as not this person",
+            )
+
+    def _ask_move(self) -> None:
+        if not self._targets():
+            return
+        names = [
+            s.person.name
+            for s in self.session.people.people(named_only=True)
+            if s.id != self.person_id
+        ]
+        self.prompt.ask("Move to:", names)
+
+    def _move(self, name: str) -> None:
+        pid, faces = self.person_id, self._targets()
+        svc = self.session.people
+        target = svc.by_name(name)
+        if target is not None:
+            self.op(lambda s: s.move(faces, target.id), f"Moved to {target.name}")
+        else:
+            self.op(lambda s: s.split(pid, faces, name), f"Moved to new person {name}")
+
+    def _cover(self) -> None:
+        pid, faces = self.person_id, self.selected_faces()
+        if len(faces) == 1:
+            self.op(lambda s: s.set_cover(pid, faces[0]), "Cover set")
+
+    def _compare(self) -> None:
+        faces = self.selected_faces()
+        if len(faces) == 2:
+            self.compare.emit(faces[0], faces[1])
+
+    def _hide(self) -> None:
+        pid = self.person_id
+        hidden = self.hide_person.text() == "Hide"
+        self.op(lambda s: s.hide(pid, hidden), "Hidden" if hidden else "Shown")
+
+
+class ReviewPage(QWidget):
+    """Suggested faces and possible merges, one at a time: Y yes, N no, S skip."""
+
+    load_requested = Signal()
+
+    def __init__(
+        self, session: Session, thumbs: ThumbnailCache, op: Op, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.session, self.op = session, op
+        self.items: list[ReviewItem] = []
+        self.pos = 0
+        self.answers = 0
+        title = QLabel("Review")
+        title.setObjectName("pageTitle")
+        self.counter = QLabel()
+        self.counter.setObjectName("dim")
+        self.reload_button = QPushButton(icon("refresh"), "Refresh")
+        self.reload_button.clicked.connect(self.load_requested)
+        self.card = QuestionCard(thumbs)
+        self.card.answered.connect(self.answer)
+        self.done = QLabel("Nothing to review. Scan more photos or name more people.")
+        self.done.setObjectName("emptyText")
+        self.done.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addWidget(self.counter)
+        head.addStretch(1)
+        head.addWidget(self.reload_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(head)
+        lay.addWidget(self.card, 1)
+        lay.addWidget(self.done, 1)
+        self.setFocusProxy(self.card)
+        self.set_items([])
+
+    def set_items(self, items: list[ReviewItem]) -> None:
+        self.items, self.pos = list(items), 0
+        self._show()
+
+    def current(self) -> ReviewItem | None:
+        return self.items[self.pos] if self.pos < len(self.items) else None
+
+    def _label(self, pid: int | None) -> str:
+        if pid is None:
+            return ""
+        p = self.session.catalog.person(pid)
+        return p.name if p and p.name else "this unnamed person"
+
+    def _name(self, pid: int | None) -> str | None:
+        p = self.session.catalog.person(pid) if pid is not None else None
+        return p.name if p else None
+
+    def _show(self) -> None:
+        item = self.current()
+        self.card.setVisible(item is not None)
+        self.done.setVisible(item is None)
+        n_sugg = sum(1 for i in self.items[self.pos :] if i.kind == "suggestion")
+        n_merge = sum(1 for i in self.items[self.pos :] if i.kind == "merge")
+        self.counter.setText(f"{n_sugg} suggested faces · {n_merge} possible merges left")
+        if item is None:
+            return
+        photo_a = self.session.photo_of_face(item.face_a)
+        if item.kind == "suggestion":
+            self.card.question.setText(f"Is this {self._label(item.person_a)}?")
+            self.card.left.show_face(item.face_a, photo_a.id if photo_a else None, "Suggested face")
+            cover = self._cover_face(item.person_a)
+            photo_b = self.session.photo_of_face(cover) if cover else None
+            if cover is not None:
+                self.card.right.show_face(
+                    cover, photo_b.id if photo_b else None, self._label(item.person_a).capitalize()
+                )
+            d = f"distance {item.distance:.2f}" if item.distance is not None else ""
+            self.card.details.setText(d)
+        else:
+            assert item.face_b is not None
+            photo_b = self.session.photo_of_face(item.face_b)
+            names = [self._name(item.person_a), self._name(item.person_b)]
+            if all(names):
+                q = f"Are {names[0]} and {names[1]} the same person?"
+            elif any(names):
+                q = f"Is this {next(n for n in names if n)} too?"
+            else:
+                q = "Are these two the same person?"
+            self.card.question.setText(q)
+            self.card.left.show_face(
+                item.face_a, photo_a.id if photo_a else None, self._name(item.person_a) or "Unnamed"
+            )
+            self.card.right.show_face(
+                item.face_b, photo_b.id if photo_b else None, self._name(item.person_b) or "Unnamed"
+            )
+            self.card.details.setText(
+                f"closest faces at distance {item.distance:.2f} · "
+                f"P(same) {item.probability:.0%}  —  Yes merges them"
+            )
+
+    def _cover_face(self, pid: int) -> int | None:
+        svc = self.session.people
+        p = svc.active(pid)
+        if p.cover_face_id is not None:
+            return p.cover_face_id
+        faces = svc.faces_of(p.id, ("confirmed",)) or svc.faces_of(p.id, ("automatic",))
+        return faces[0].face_id if faces else None
+
+    def answer(self, answer: str) -> None:
+        item = self.current()
+        if item is None:
+            return
+        if answer != "skip":
+            if item.kind == "suggestion":
+                fn = (
+                    (lambda s: s.confirm(item.person_a, [item.face_a]))
+                    if answer == "yes"
+                    else (lambda s: s.reject([item.face_a], item.person_a))
+                )
+            else:
+                fn = (
+                    (lambda s: s.merge(*_merge_order(s, item)))
+                    if answer == "yes"
+                    else (lambda s: s.answer(item.face_a, item.face_b, False))
+                )
+            self.op(fn, "Confirmed" if answer == "yes" else "Rejected")
+            self.answers += 1
+        self.pos += 1
+        # drop later items made moot (people merged away, faces already answered)
+        self._show()
+
+
+def _merge_order(svc, item) -> tuple[int, int]:
+    """(source, target): merge into the named one, else the bigger one."""
+    a, b = svc.active(item.person_a), svc.active(item.person_b)
+    if (a.name is not None, len(svc.faces_of(a.id))) > (
+        b.name is not None,
+        len(svc.faces_of(b.id)),
+    ):
+        return b.id, a.id
+    return a.id, b.id

@@ -1,0 +1,223 @@
+"""Lazy thumbnails: requested by the views as items are painted, made in one loader thread
+(its own ``Catalog``; the core's ``Thumbnails`` writes the JPEG cache), turned into
+``QImage``s there (round for people), and kept as ``QPixmap``s in a bounded cache.
+
+Requests are served newest first, so while the user scrolls the visible items load first;
+a request already pending is not queued twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
+
+from album.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+# Keys: ("face", face_id, size, round), ("person", person_id, size), ("photo", photo_id, size)
+Key = tuple
+
+
+class _Loader(QThread):
+    loaded = Signal(object, QImage)
+    failed = Signal(object, str)
+
+    def __init__(self, catalog_path: Path, root: Path | None) -> None:
+        super().__init__()
+        self.catalog_path = catalog_path
+        self.root = root
+        self._todo: OrderedDict[Key, None] = OrderedDict()
+        self._cv = threading.Condition()
+        self._stop = False
+
+    def request(self, key: Key) -> None:
+        with self._cv:
+            self._todo.pop(key, None)
+            self._todo[key] = None  # newest last: served first
+            self._cv.notify()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+
+    def run(self) -> None:
+        from album.scan.thumbnails import ThumbnailError, Thumbnails
+
+        cat = Catalog(self.catalog_path)
+        thumbs = Thumbnails(cat, self.root)
+        try:
+            while True:
+                with self._cv:
+                    while not self._todo and not self._stop:
+                        self._cv.wait()
+                    if self._stop:
+                        return
+                    key, _ = self._todo.popitem(last=True)
+                try:
+                    image = self._make(cat, thumbs, key)
+                except (ThumbnailError, OSError) as exc:
+                    self.failed.emit(key, str(exc))
+                    continue
+                except Exception as exc:  # a bad row must not kill the loader
+                    log.exception("thumbnail %s failed", key)
+                    self.failed.emit(key, str(exc))
+                    continue
+                if image is None or image.isNull():
+                    self.failed.emit(key, "no image")
+                else:
+                    self.loaded.emit(key, image)
+        finally:
+            cat.close()
+
+    def _make(self, cat: Catalog, thumbs, key: Key) -> QImage | None:
+        kind = key[0]
+        if kind == "photo":
+            return QImage(str(thumbs.photo(int(key[1]), int(key[2]))))
+        if kind == "face":
+            image = QImage(str(thumbs.face(int(key[1]), _face_px(int(key[2])))))
+            return _round(image, int(key[2])) if key[3] else _scaled(image, int(key[2]))
+        if kind == "person":
+            face_id = _cover_face(cat, int(key[1]))
+            if face_id is None:
+                return None
+            return _round(QImage(str(thumbs.face(face_id, _face_px(int(key[2]))))), int(key[2]))
+        return None
+
+
+def _face_px(size: int) -> int:
+    """Cached JPEG size for a displayed size (few sizes, so the cache is shared)."""
+    return 160 if size <= 160 else 320
+
+
+def _cover_face(cat: Catalog, person_id: int) -> int | None:
+    """The person's cover face, else their best confirmed (then any) face."""
+    p = cat.person(person_id)
+    if p is None:
+        return None
+    if p.cover_face_id is not None:
+        return p.cover_face_id
+    row = cat.db.execute(
+        "SELECT a.face_id FROM assignments a JOIN faces f ON f.id = a.face_id "
+        "WHERE a.person_id = ? AND a.source != 'rejected' "
+        "ORDER BY a.source != 'confirmed', f.quality DESC, a.face_id LIMIT 1",
+        (person_id,),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def _scaled(image: QImage, size: int) -> QImage:
+    return image.scaled(
+        size,
+        size,
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
+def _round(image: QImage, size: int) -> QImage:
+    """The image cut to a circle, ``size`` px, transparent outside."""
+    src = _scaled(image, size)
+    out = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    path = QPainterPath()
+    path.addEllipse(QRectF(0.5, 0.5, size - 1, size - 1))
+    p.setClipPath(path)
+    p.drawImage((size - src.width()) // 2, (size - src.height()) // 2, src)
+    p.end()
+    return out
+
+
+class ThumbnailCache(QObject):
+    """Pixmaps by key, made on demand. ``get`` returns the pixmap or None (and queues it);
+    ``ready(key)`` tells the views to repaint that item."""
+
+    ready = Signal(object)
+
+    def __init__(
+        self,
+        catalog_path: Path,
+        root: Path | None = None,
+        capacity: int = 2500,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
+        self._pending: set[Key] = set()
+        self._failed: set[Key] = set()
+        self.capacity = capacity
+        self._loader = _Loader(catalog_path, root)
+        self._loader.loaded.connect(self._on_loaded)
+        self._loader.failed.connect(self._on_failed)
+
+    def start(self) -> None:
+        """Start making thumbnails (requests made before are kept). Called once the core is
+        loaded: the loader imports ``album.scan``, which imports torch."""
+        if not self._loader.isRunning():
+            self._loader.start(QThread.Priority.LowPriority)
+
+    def get(self, key: Key) -> QPixmap | None:
+        pm = self._pixmaps.get(key)
+        if pm is not None:
+            self._pixmaps.move_to_end(key)
+            return pm
+        if key not in self._pending and key not in self._failed:
+            self._pending.add(key)
+            self._loader.request(key)
+        return None
+
+    def failed(self, key: Key) -> bool:
+        return key in self._failed
+
+    def invalidate(self, kind: str | None = None) -> None:
+        """Forget pixmaps (of one kind: 'person' after covers change) and failures."""
+        for k in [k for k in self._pixmaps if kind is None or k[0] == kind]:
+            del self._pixmaps[k]
+        self._failed = {k for k in self._failed if kind is not None and k[0] != kind}
+
+    def _on_loaded(self, key: Key, image: QImage) -> None:
+        self._pending.discard(key)
+        self._pixmaps[key] = QPixmap.fromImage(image)
+        while len(self._pixmaps) > self.capacity:
+            self._pixmaps.popitem(last=False)
+        self.ready.emit(key)
+
+    def _on_failed(self, key: Key, why: str) -> None:
+        self._pending.discard(key)
+        self._failed.add(key)
+        self.ready.emit(key)
+
+    def close(self) -> None:
+        self._loader.stop()
+        if self._loader.isRunning():
+            self._loader.wait(5000)
+
+
+def placeholder(size: int, round_: bool = True, color: str = "#3a3f47") -> QPixmap:
+    """A neutral disc (or square) shown until the thumbnail arrives."""
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor(color))
+    p.setPen(Qt.PenStyle.NoPen)
+    if round_:
+        p.drawEllipse(0, 0, size - 1, size - 1)
+    else:
+        p.drawRoundedRect(0, 0, size - 1, size - 1, 6, 6)
+    # a simple head-and-shoulders silhouette
+    p.setBrush(QColor("#59606b"))
+    r = size * 0.17
+    p.drawEllipse(QRectF(size / 2 - r, size * 0.26, 2 * r, 2 * r))
+    p.drawEllipse(QRectF(size * 0.22, size * 0.62, size * 0.56, size * 0.5))
+    p.end()
+    return pm

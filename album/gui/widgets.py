@@ -1,0 +1,238 @@
+"""Small reusable widgets: the inline prompt bar, a face panel and the yes/no/skip card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCompleter,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from album.gui.thumbs import ThumbnailCache, placeholder
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def icon(name: str) -> QIcon:
+    """An icon from ``resources/icons/<name>.svg`` (empty if absent)."""
+    path = RESOURCES / "icons" / f"{name}.svg"
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+class PromptBar(QFrame):
+    """An inline question with a text field: no modal dialog to block the keyboard flow.
+    ``accepted(text)`` on Enter or OK; Escape or Cancel hides it."""
+
+    accepted = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("promptBar")
+        self.label = QLabel()
+        self.edit = QLineEdit()
+        self.edit.setClearButtonEnabled(True)
+        self.completer = QCompleter([], self)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.edit.setCompleter(self.completer)
+        self.ok = QPushButton("OK")
+        self.ok.setDefault(True)
+        cancel = QPushButton("Cancel")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(self.label)
+        lay.addWidget(self.edit, 1)
+        lay.addWidget(self.ok)
+        lay.addWidget(cancel)
+        self.edit.returnPressed.connect(self._accept)
+        self.ok.clicked.connect(self._accept)
+        cancel.clicked.connect(self._cancel)
+        QShortcut(
+            QKeySequence(Qt.Key.Key_Escape),
+            self,
+            self._cancel,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        self.hide()
+
+    def ask(self, question: str, names: list[str], text: str = "") -> None:
+        self.label.setText(question)
+        self.completer.setModel(QStringListModel(names, self.completer))
+        self.edit.setText(text)
+        self.show()
+        self.edit.setFocus()
+        self.edit.selectAll()
+
+    def _accept(self) -> None:
+        text = self.edit.text().strip()
+        if text:
+            self.hide()
+            self.accepted.emit(text)
+
+    def _cancel(self) -> None:
+        self.hide()
+        self.cancelled.emit()
+
+
+class OfferBar(QFrame):
+    """An inline offer ("Merge into Ada?") with a yes and a no button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("offerBar")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.yes = QPushButton()
+        self.no = QPushButton("Cancel")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.yes)
+        lay.addWidget(self.no)
+        self.no.clicked.connect(self.hide)
+        self._action = None
+        self.yes.clicked.connect(self._go)
+        self.hide()
+
+    def offer(self, text: str, button: str, action) -> None:
+        self.label.setText(text)
+        self.yes.setText(button)
+        self._action = action
+        self.show()
+        self.yes.setFocus()
+
+    def _go(self) -> None:
+        self.hide()
+        if self._action is not None:
+            action, self._action = self._action, None
+            action()
+
+
+class FacePanel(QFrame):
+    """A face (large) over its photo (small), with a caption."""
+
+    def __init__(
+        self,
+        thumbs: ThumbnailCache,
+        face_size: int = 200,
+        photo_size: int = 256,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("facePanel")
+        self.thumbs = thumbs
+        self.face_size, self.photo_size = face_size, photo_size
+        self.face = QLabel()
+        self.face.setFixedSize(face_size, face_size)
+        self.face.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.photo = QLabel()
+        self.photo.setFixedSize(photo_size, int(photo_size * 0.75))
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel()
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setObjectName("caption")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.face, 0, Qt.AlignmentFlag.AlignHCenter)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._face_key: tuple | None = None
+        self._photo_key: tuple | None = None
+        thumbs.ready.connect(self._ready)
+
+    def show_face(self, face_id: int, photo_id: int | None, caption: str) -> None:
+        self._face_key = ("face", face_id, self.face_size, False)
+        self._photo_key = ("photo", photo_id, 512) if photo_id is not None else None
+        self.caption.setText(caption)
+        self._ready(None)
+
+    def _ready(self, key: tuple | None) -> None:
+        if self._face_key is not None and key in (None, self._face_key):
+            pm = self.thumbs.get(self._face_key)
+            self.face.setPixmap(
+                pm.scaled(self.face_size, self.face_size)
+                if pm is not None
+                else placeholder(self.face_size, round_=False)
+            )
+        if key is None or key == self._photo_key:
+            pm = self.thumbs.get(self._photo_key) if self._photo_key else None
+            if pm is not None:
+                self.photo.setPixmap(
+                    pm.scaled(
+                        self.photo.size(),
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+            else:
+                self.photo.clear()
+
+
+class QuestionCard(QWidget):
+    """Two faces side by side, a question, details, and Yes / No / Skip (keys Y, N, S)."""
+
+    answered = Signal(str)  # "yes", "no" or "skip"
+
+    def __init__(self, thumbs: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.left = FacePanel(thumbs)
+        self.right = FacePanel(thumbs)
+        self.question = QLabel()
+        self.question.setObjectName("question")
+        self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.details = QLabel()
+        self.details.setObjectName("details")
+        self.details.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.details.setWordWrap(True)
+        self.yes = QPushButton(icon("yes"), "Yes  (Y)")
+        self.no = QPushButton(icon("no"), "No  (N)")
+        self.skip = QPushButton("Skip  (S)")
+        for b, name in ((self.yes, "yesButton"), (self.no, "noButton"), (self.skip, "skip")):
+            b.setObjectName(name)
+            b.setMinimumWidth(120)
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        faces = QHBoxLayout()
+        faces.addStretch(1)
+        faces.addWidget(self.left)
+        faces.addSpacing(24)
+        faces.addWidget(self.right)
+        faces.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.yes, self.no, self.skip):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.question)
+        lay.addLayout(faces)
+        lay.addWidget(self.details)
+        lay.addLayout(buttons)
+        lay.addStretch(1)
+        self.yes.clicked.connect(lambda: self.answered.emit("yes"))
+        self.no.clicked.connect(lambda: self.answered.emit("no"))
+        self.skip.clicked.connect(lambda: self.answered.emit("skip"))
+        for key, answer in (("Y", "yes"), ("N", "no"), ("S", "skip")):
+            QShortcut(
+                QKeySequence(key),
+                self,
+                lambda a=answer: self._key(a),
+                context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            )
+
+    def _key(self, answer: str) -> None:
+        if self.yes.isEnabled():
+            self.answered.emit(answer)
+
+    def set_enabled(self, on: bool) -> None:
+        for b in (self.yes, self.no, self.skip):
+            b.setEnabled(on)

@@ -1,0 +1,1220 @@
+"""``PeopleService``: the People view's operations on a catalog, every one undoable, and
+re-clustering that never overrides the user.
+
+>>> from album.catalog import Catalog
+>>> from album.people.service import PeopleService
+>>> people = PeopleService(Catalog())
+>>> people.recluster()                      # recognise known people, cluster the rest
+>>> people.name(people.people()[0].id, "Ada")
+>>> people.undo()
+
+Vocabulary (see ARCHITECTURE.md, "Catalog"):
+
+* A **person** is a ``people`` row. A **cluster** is a person made by clustering
+  (``origin = 'cluster'``) that carries no user data yet: no name, no confirmed or rejected
+  face, not hidden, no cover, not part of a merge. Re-clustering may renumber or drop
+  clusters; every other person is kept.
+* **Machine** assignments (``automatic``, ``suggested``) are rewritten by re-clustering;
+  **user** assignments (``confirmed``, ``rejected``) only by the operations below.
+
+Rules every operation keeps (the property tests check them after random sequences):
+
+* no person holds two cannot-linked faces: two faces of one photo, or a pair the user said
+  are different (``constraints``); a user decision that would break this is refused with
+  ``ConstraintError``, a machine assignment in the way is dropped;
+* re-clustering never changes a confirmed assignment and never loses a name;
+* a rejected face never returns to the person who rejected it (also enforced by a trigger).
+
+Operations that show the user a whole cluster (naming it, merging it into someone) confirm
+the cluster's automatic faces: the user looked at them and said who they are. Suggested faces
+stay suggestions until confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from album.catalog import Catalog, Person
+from album.catalog.schema import now
+from album.people.clustering import ClusterReport, ClusterSettings, cluster
+from album.people.recognition import (
+    ASSIGN,
+    Gallery,
+    RecognitionSettings,
+    decide,
+)
+from album.people.verification import (
+    MergeSuggestion,
+    Question,
+    Verdict,
+    merge_suggestions,
+    same_person_queue,
+    verify,
+)
+
+log = logging.getLogger(__name__)
+
+USER = ("confirmed", "rejected")
+MACHINE = ("automatic", "suggested")
+POSITIVE = ("confirmed", "automatic", "suggested")
+
+# A person that clustering owns: made by it, and untouched by the user.
+_CLUSTER_SQL = """
+    SELECT p.id FROM people p
+    WHERE p.origin = 'cluster' AND p.name IS NULL AND p.hidden = 0
+      AND p.cover_face_id IS NULL AND p.merged_into IS NULL
+      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.person_id = p.id
+                      AND a.source IN ('confirmed', 'rejected'))
+      AND NOT EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
+"""
+
+
+class PeopleError(ValueError):
+    """An operation the user asked for cannot be done (the message says why)."""
+
+
+class ConstraintError(PeopleError):
+    """The operation would put two faces the user (or one photo) keeps apart in one person."""
+
+
+@dataclass(frozen=True)
+class PeopleSettings:
+    """method: 'hdbscan' or 'agglomerative'. threshold: same-person distance (None: the
+    model's). Saved in the catalog's settings as ``people.*`` keys."""
+
+    method: str = "hdbscan"
+    threshold: float | None = None
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> PeopleSettings:
+        method = catalog.get_setting("people.method", "hdbscan") or "hdbscan"
+        assign = catalog.get_setting("people.assign_below")
+        rec = RecognitionSettings()
+        if assign is not None:
+            rec = RecognitionSettings(
+                k=rec.k,
+                margin=rec.margin,
+                shortlist=rec.shortlist,
+                assign_below=None if assign == "off" else float(assign),
+            )
+        return cls(method=method, recognition=rec)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    person: Person
+    faces: int  # faces assigned (confirmed + automatic + suggested)
+    confirmed: int
+    suggested: int
+    cluster: bool  # owned by clustering (no user data yet)
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+    @property
+    def label(self) -> str:
+        return self.person.name or f"cluster {self.person.id}"
+
+
+@dataclass(frozen=True)
+class FaceLabel:
+    face_id: int
+    person_id: int
+    source: str
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    action: str
+    summary: str
+    created_at: str
+    undone_at: str | None
+
+
+@dataclass(frozen=True)
+class ReclusterSummary:
+    faces: int  # faces with an embedding of the model
+    confirmed: int  # faces the user confirmed (untouched)
+    assigned: int  # recognised and assigned automatically
+    suggested: int  # recognised as a suggestion
+    clustered: int  # unknown faces put in a cluster
+    alone: int  # unknown faces left alone
+    clusters: int  # clusters holding them
+    new_clusters: int
+    dropped_clusters: int
+    seconds: float
+    path: str  # clustering path taken ("hdbscan", "graph", "agglomerative")
+
+
+@dataclass
+class _Undo:
+    """Before-images of what one operation changes."""
+
+    people: dict[int, dict] = field(default_factory=dict)
+    new_people: list[int] = field(default_factory=list)
+    faces: dict[int, list[dict]] = field(default_factory=dict)
+    constraints: dict[str, dict | None] = field(default_factory=dict)
+    summary: str = ""
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "people": list(self.people.values()),
+                "new_people": self.new_people,
+                "faces": {str(k): v for k, v in self.faces.items()},
+                "constraints": self.constraints,
+            }
+        )
+
+
+class PeopleService:
+    """People operations on ``catalog`` for embeddings of ``model_id`` (default: the
+    catalog's model, else the app's default model)."""
+
+    def __init__(
+        self, catalog: Catalog, model_id: str | None = None, settings: PeopleSettings | None = None
+    ) -> None:
+        from models.registry import DEFAULT_MODEL
+
+        self.catalog = catalog
+        self.db = catalog.db
+        self.model_id = model_id or catalog.model or DEFAULT_MODEL
+        self.settings = settings or PeopleSettings.from_catalog(catalog)
+        self._spec = None
+
+    # --- the model -----------------------------------------------------------------------------
+
+    @property
+    def spec(self):
+        """The model's registry entry (threshold, calibration)."""
+        if self._spec is None:
+            from models.registry import get_spec
+
+            self._spec = get_spec(self.model_id)
+        return self._spec
+
+    @property
+    def threshold(self) -> float:
+        return (
+            self.settings.threshold
+            if self.settings.threshold is not None
+            else float(self.spec.threshold)
+        )
+
+    def probability(self, d: float | np.ndarray) -> float | np.ndarray:
+        return self.spec.probability_same(d)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _q(self, sql: str, params: Sequence | dict = ()) -> list[tuple]:
+        return self.db.execute(sql, params).fetchall()
+
+    def person(self, person_id: int) -> Person:
+        p = self.catalog.person(int(person_id))
+        if p is None:
+            raise PeopleError(f"no person {person_id}")
+        return p
+
+    def active(self, person_id: int) -> Person:
+        """The person, following merges to the one it now lives in."""
+        p = self.person(person_id)
+        seen = {p.id}
+        while p.merged_into is not None and p.merged_into not in seen:
+            p = self.person(p.merged_into)
+            seen.add(p.id)
+        return p
+
+    def find(self, ref: str | int) -> Person:
+        """A person by id (``12``, ``#12``) or by name (case-insensitive)."""
+        text = str(ref).strip()
+        if text.lstrip("#").isdigit():
+            return self.active(int(text.lstrip("#")))
+        by_name = self.by_name(text)
+        if by_name is None:
+            raise PeopleError(f"no person named {text!r}")
+        return by_name
+
+    def by_name(self, name: str) -> Person | None:
+        rows = self._q(
+            "SELECT id FROM people WHERE merged_into IS NULL AND name = ? "
+            "COLLATE NOCASE ORDER BY id",
+            (name.strip(),),
+        )
+        return self.person(rows[0][0]) if rows else None
+
+    def cluster_ids(self) -> set[int]:
+        return {r[0] for r in self._q(_CLUSTER_SQL)}
+
+    def people(
+        self, include_hidden: bool = False, include_empty: bool = False, named_only: bool = False
+    ) -> list[PersonSummary]:
+        """Active people, named ones first (by name), then clusters by size."""
+        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for pid, source, n in self._q(
+            "SELECT person_id, source, COUNT(*) FROM assignments "
+            "WHERE source != 'rejected' GROUP BY person_id, source"
+        ):
+            c = counts[pid]
+            c[0] += n
+            c[1] += n if source == "confirmed" else 0
+            c[2] += n if source == "suggested" else 0
+        clusters = self.cluster_ids()
+        out = []
+        for p in self.catalog.people():
+            if p.merged_into is not None or (p.hidden and not include_hidden):
+                continue
+            if named_only and not p.name:
+                continue
+            total, confirmed, suggested = counts.get(p.id, (0, 0, 0))
+            if total == 0 and not include_empty and not p.name:
+                continue
+            out.append(PersonSummary(p, total, confirmed, suggested, p.id in clusters))
+        out.sort(
+            key=lambda s: (
+                s.person.name is None,
+                (s.person.name or "").lower(),
+                -s.faces,
+                s.person.id,
+            )
+        )
+        return out
+
+    def faces_of(self, person_id: int, sources: Sequence[str] = POSITIVE) -> list[FaceLabel]:
+        marks = ",".join("?" * len(sources))
+        return [
+            FaceLabel(*r)
+            for r in self._q(
+                f"SELECT face_id, person_id, source, confidence FROM assignments "
+                f"WHERE person_id = ? AND source IN ({marks}) ORDER BY source, confidence, face_id",
+                (person_id, *sources),
+            )
+        ]
+
+    def person_of(self, face_id: int) -> FaceLabel | None:
+        """The face's positive assignment, if any."""
+        rows = self._q(
+            "SELECT face_id, person_id, source, confidence FROM assignments "
+            "WHERE face_id = ? AND source != 'rejected'",
+            (face_id,),
+        )
+        return FaceLabel(*rows[0]) if rows else None
+
+    def _vectors(self, face_ids: Sequence[int]) -> np.ndarray:
+        out = []
+        for f in face_ids:
+            v = self.catalog.embedding(int(f), self.model_id)
+            if v is None:
+                raise PeopleError(f"face {f} has no {self.model_id} embedding")
+            out.append(v)
+        return np.stack(out) if out else np.zeros((0, 0), np.float32)
+
+    def _require_faces(self, face_ids: Iterable[int]) -> list[int]:
+        ids = list(dict.fromkeys(int(f) for f in face_ids))
+        if not ids:
+            raise PeopleError("no face given")
+        found = {
+            r[0]
+            for r in self._q(f"SELECT id FROM faces WHERE id IN ({','.join('?' * len(ids))})", ids)
+        }
+        missing = [f for f in ids if f not in found]
+        if missing:
+            raise PeopleError(f"no face {', '.join(map(str, missing))}")
+        return ids
+
+    # --- constraints helpers -------------------------------------------------------------------
+
+    def _photos(self, face_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(set(face_ids))
+        out: dict[int, str] = {}
+        for s in range(0, len(ids), 900):
+            chunk = ids[s : s + 900]
+            out.update(
+                self._q(
+                    f"SELECT id, content_hash FROM faces WHERE id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return out
+
+    def _cannot_partners(self, face_ids: Iterable[int]) -> dict[int, set[int]]:
+        ids = list(set(face_ids))
+        out: dict[int, set[int]] = defaultdict(set)
+        for s in range(0, len(ids), 400):
+            chunk = ids[s : s + 400]
+            marks = ",".join("?" * len(chunk))
+            for a, b in self._q(
+                f"SELECT face_a, face_b FROM constraints WHERE kind = "
+                f"'cannot-link' AND (face_a IN ({marks}) OR face_b IN ({marks}))",
+                chunk + chunk,
+            ):
+                out[a].add(b)
+                out[b].add(a)
+        return out
+
+    def _positive(self, person_id: int) -> dict[int, str]:
+        return dict(
+            self._q(
+                "SELECT face_id, source FROM assignments WHERE person_id = ? "
+                "AND source != 'rejected'",
+                (person_id,),
+            )
+        )
+
+    def _plan_join(self, person_id: int, joining: dict[int, str]) -> tuple[set[int], set[int]]:
+        """Faces ``joining`` person ``person_id`` with the given sources: which existing
+        machine members and which joining machine faces must be dropped so that the person
+        holds no cannot-linked pair. Raises ConstraintError for a pair of user decisions."""
+        existing = {f: s for f, s in self._positive(person_id).items() if f not in joining}
+        everyone = {**existing, **joining}
+        photos = self._photos(everyone)
+        partners = self._cannot_partners(joining)
+        by_photo: dict[str, list[int]] = defaultdict(list)
+        for f in everyone:
+            by_photo[photos[f]].append(f)
+        drop_existing: set[int] = set()
+        drop_joining: set[int] = set()
+        for f in joining:
+            rivals = {g for g in by_photo[photos[f]] if g != f}
+            rivals |= partners.get(f, set()) & everyone.keys()
+            for g in rivals:
+                if f in drop_joining or g in drop_existing or g in drop_joining:
+                    continue
+                f_user = joining[f] == "confirmed"
+                g_user = everyone[g] == "confirmed"
+                if f_user and g_user:
+                    why = (
+                        "are in the same photo"
+                        if photos[f] == photos[g]
+                        else "were marked as different people"
+                    )
+                    raise ConstraintError(
+                        f"faces {min(f, g)} and {max(f, g)} {why}; they cannot both be "
+                        f"{self._label(person_id)} (move or reject one first)"
+                    )
+                if not f_user:
+                    drop_joining.add(f)
+                elif g in existing:
+                    drop_existing.add(g)
+                else:
+                    drop_joining.add(g)
+        return drop_existing, drop_joining
+
+    def _label(self, person_id: int) -> str:
+        p = self.catalog.person(person_id)
+        return p.name if p and p.name else f"cluster {person_id}"
+
+    # --- undo log ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _operation(self, action: str) -> Iterator[_Undo]:
+        undo = _Undo()
+        with self.db.atomic():
+            yield undo
+            self.db.execute(
+                "INSERT INTO people_log (action, summary, undo, created_at) VALUES (?, ?, ?, ?)",
+                (action, undo.summary or action, undo.as_json(), now()),
+            )
+
+    def _save_people(self, undo: _Undo, ids: Iterable[int]) -> None:
+        for pid in ids:
+            if pid in undo.people or pid in undo.new_people:
+                continue
+            rows = list(self.db.query("SELECT * FROM people WHERE id = ?", (pid,)))
+            if rows:
+                undo.people[pid] = rows[0]
+
+    def _save_faces(self, undo: _Undo, face_ids: Iterable[int]) -> None:
+        todo = [f for f in set(face_ids) if f not in undo.faces]
+        for s in range(0, len(todo), 900):
+            chunk = todo[s : s + 900]
+            rows: dict[int, list[dict]] = {f: [] for f in chunk}
+            for r in self.db.query(
+                f"SELECT face_id, person_id, source, confidence, updated_at FROM assignments "
+                f"WHERE face_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                rows[r["face_id"]].append(r)
+            undo.faces.update(rows)
+
+    def _save_constraint(self, undo: _Undo, a: int, b: int) -> None:
+        key = f"{a},{b}"
+        if key not in undo.constraints:
+            rows = list(
+                self.db.query("SELECT * FROM constraints WHERE face_a = ? AND face_b = ?", (a, b))
+            )
+            undo.constraints[key] = rows[0] if rows else None
+
+    def _new_person(self, undo: _Undo, name: str | None = None, origin: str = "user") -> int:
+        t = now()
+        pid = self.db.execute(
+            "INSERT INTO people (name, origin, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            (name, origin, t, t),
+        ).lastrowid
+        undo.new_people.append(pid)
+        return pid
+
+    def history(self, limit: int = 20, include_undone: bool = False) -> list[LogEntry]:
+        where = "" if include_undone else "WHERE undone_at IS NULL"
+        return [
+            LogEntry(*r)
+            for r in self._q(
+                f"SELECT id, action, summary, created_at, undone_at FROM people_log {where} "
+                f"ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        ]
+
+    def undo(self) -> LogEntry | None:
+        """Undo the latest operation not yet undone (last first); None when there is none."""
+        rows = self._q(
+            "SELECT id, action, summary, undo, created_at FROM people_log "
+            "WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        entry_id, action, summary, blob, created = rows[0]
+        data = json.loads(blob)
+        t = now()
+        with self.db.atomic():
+            for key, row in data["constraints"].items():
+                a, b = (int(v) for v in key.split(","))
+                self.db.execute("DELETE FROM constraints WHERE face_a = ? AND face_b = ?", (a, b))
+                if row is not None:
+                    self.db.execute(
+                        "INSERT INTO constraints (id, face_a, face_b, kind, "
+                        "created_at) VALUES (:id, :face_a, :face_b, :kind, "
+                        ":created_at)",
+                        row,
+                    )
+            faces = [int(f) for f in data["faces"]]
+            for s in range(0, len(faces), 900):
+                chunk = faces[s : s + 900]
+                self.db.execute(
+                    f"DELETE FROM assignments WHERE face_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            for row in data["people"]:
+                self.db.execute(
+                    "INSERT INTO people (id, name, hidden, cover_face_id, merged_into, origin, "
+                    "created_at, updated_at) VALUES (:id, :name, :hidden, :cover_face_id, "
+                    ":merged_into, :origin, :created_at, :updated_at) ON CONFLICT (id) DO UPDATE "
+                    "SET name = excluded.name, hidden = excluded.hidden, "
+                    "cover_face_id = excluded.cover_face_id, merged_into = excluded.merged_into, "
+                    "origin = excluded.origin, updated_at = excluded.updated_at",
+                    row,
+                )
+            for pid in data["new_people"]:
+                self.db.execute(
+                    "UPDATE people SET merged_into = NULL WHERE merged_into = ?", (pid,)
+                )
+                self.db.execute("DELETE FROM assignments WHERE person_id = ?", (pid,))
+                self.db.execute("DELETE FROM people WHERE id = ?", (pid,))
+            rows_back = [r for rs in data["faces"].values() for r in rs]
+            rows_back.sort(key=lambda r: r["source"] in MACHINE)  # user decisions first
+            existing = {r[0] for r in self._q("SELECT id FROM people")}
+            for r in rows_back:
+                if r["person_id"] not in existing:
+                    continue  # a cluster that re-clustering has since dropped
+                self.db.execute(
+                    "INSERT OR IGNORE INTO assignments (face_id, person_id, source, confidence, "
+                    "updated_at) VALUES (:face_id, :person_id, :source, :confidence, "
+                    ":updated_at)",
+                    r,
+                )
+            # Re-clustering since the operation may have given these people other faces that
+            # clash with the restored ones: the machine's assignments give way.
+            self._repair({r["person_id"] for r in rows_back if r["person_id"] in existing})
+            self.db.execute("UPDATE people_log SET undone_at = ? WHERE id = ?", (t, entry_id))
+        return LogEntry(entry_id, action, summary, created, t)
+
+    def _repair(self, person_ids: Iterable[int]) -> int:
+        """Drop machine assignments that put two cannot-linked faces (one photo, or marked
+        different) in one of these people; user decisions stay. Returns how many."""
+        dropped = 0
+        for pid in person_ids:
+            members = self._positive(pid)
+            photos = self._photos(members)
+            partners = self._cannot_partners(members)
+            # User decisions first, then machine ones by face id: a later clash gives way.
+            order = sorted(members, key=lambda f: (members[f] != "confirmed", f))
+            kept: list[int] = []
+            kept_photos: set[str] = set()
+            for f in order:
+                clash = photos[f] in kept_photos or partners.get(f, set()) & set(kept)
+                if clash and members[f] != "confirmed":
+                    self.db.execute(
+                        "DELETE FROM assignments WHERE face_id = ? AND person_id = ?"
+                        " AND source IN ('automatic', 'suggested')",
+                        (f, pid),
+                    )
+                    dropped += 1
+                    continue
+                kept.append(f)
+                kept_photos.add(photos[f])
+        return dropped
+
+    # --- low-level writes (inside an operation) ------------------------------------------------
+
+    def _set_positive(
+        self,
+        undo: _Undo,
+        face_id: int,
+        person_id: int,
+        source: str,
+        confidence: float | None = None,
+    ) -> None:
+        """Make ``person_id`` the face's one positive assignment with ``source``."""
+        self._save_faces(undo, [face_id])
+        self.db.execute(
+            "DELETE FROM assignments WHERE face_id = ? AND source != 'rejected'", (face_id,)
+        )
+        if source in MACHINE:
+            self.db.execute(
+                "INSERT INTO assignments (face_id, person_id, source, confidence, "
+                "updated_at) VALUES (?, ?, ?, ?, ?)",
+                (face_id, person_id, source, confidence, now()),
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO assignments (face_id, person_id, source, confidence, updated_at) "
+                "VALUES (?, ?, ?, NULL, ?) ON CONFLICT (face_id, person_id) DO UPDATE "
+                "SET source = excluded.source, confidence = NULL, "
+                "updated_at = excluded.updated_at",
+                (face_id, person_id, source, now()),
+            )
+
+    def _drop_positive(self, undo: _Undo, face_ids: Iterable[int], person_id: int) -> None:
+        face_ids = list(face_ids)
+        self._save_faces(undo, face_ids)
+        for f in face_ids:
+            self.db.execute(
+                "DELETE FROM assignments WHERE face_id = ? AND person_id = ? "
+                "AND source != 'rejected'",
+                (f, person_id),
+            )
+
+    def _reject(self, undo: _Undo, face_id: int, person_id: int) -> None:
+        self._save_faces(undo, [face_id])
+        self.db.execute(
+            "INSERT INTO assignments (face_id, person_id, source, updated_at) VALUES "
+            "(?, ?, 'rejected', ?) ON CONFLICT (face_id, person_id) DO UPDATE SET "
+            "source = 'rejected', confidence = NULL, updated_at = excluded.updated_at",
+            (face_id, person_id, now()),
+        )
+        p = self.catalog.person(person_id)
+        if p is not None and p.cover_face_id == face_id:
+            self._save_people(undo, [person_id])
+            self.db.execute("UPDATE people SET cover_face_id = NULL WHERE id = ?", (person_id,))
+
+    def _join(
+        self, undo: _Undo, person_id: int, joining: dict[int, str], reject_from_old: bool = False
+    ) -> int:
+        """Give each face of ``joining`` the assignment (person, source), dropping machine
+        assignments in the way; returns how many joined."""
+        drop_existing, drop_joining = self._plan_join(person_id, joining)
+        self._drop_positive(undo, drop_existing, person_id)
+        joined = 0
+        for f, source in joining.items():
+            if f in drop_joining:
+                continue
+            old = self.person_of(f)
+            if reject_from_old and old is not None and old.person_id != person_id:
+                self._reject(undo, f, old.person_id)
+            self._set_positive(undo, f, person_id, source)
+            joined += 1
+        return joined
+
+    def _touch(self, undo: _Undo, person_id: int, **values: object) -> None:
+        self._save_people(undo, [person_id])
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(
+            f"UPDATE people SET {sets}, updated_at = ? WHERE id = ?",
+            (*values.values(), now(), person_id),
+        )
+
+    # --- operations (undoable) -----------------------------------------------------------------
+
+    def name(self, person_id: int, name: str) -> Person:
+        """Name a person or cluster. A name another person already has merges this one into
+        that person. Naming an unnamed cluster confirms its automatic faces."""
+        name = name.strip()
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        p = self.active(person_id)
+        other = self.by_name(name)
+        if other is not None and other.id != p.id:
+            return self.merge(p.id, other.id)
+        with self._operation("name") as undo:
+            old = p.name
+            self._touch(undo, p.id, name=name)
+            confirmed = 0
+            if old is None:
+                auto = {f: "confirmed" for f, s in self._positive(p.id).items() if s == "automatic"}
+                confirmed = self._join(undo, p.id, auto)
+            undo.summary = (
+                f"named cluster {p.id} {name!r}"
+                + (f" ({confirmed} faces confirmed)" if confirmed else "")
+                if old is None
+                else f"renamed {old!r} to {name!r}"
+            )
+        return self.person(p.id)
+
+    def rename(self, person_id: int, name: str) -> Person:
+        """Same as ``name`` (a name in use merges into its holder)."""
+        return self.name(person_id, name)
+
+    def merge(self, source_id: int, target_id: int) -> Person:
+        """Merge person ``source_id`` into ``target_id``. Refused if a confirmed face of one is
+        in the same photo as, or marked different from, a confirmed face of the other. An
+        unnamed source's automatic faces become confirmed (the user vouched for the cluster)."""
+        src, dst = self.active(source_id), self.active(target_id)
+        if src.id == dst.id:
+            raise PeopleError(
+                f"{self._label(src.id)} and {self._label(dst.id)} are already one person"
+            )
+        with self._operation("merge") as undo:
+            moved = self._merge_into(undo, src, dst)
+            undo.summary = (
+                f"merged {self._label(src.id)} into {self._label(dst.id)} ({moved} faces)"
+            )
+        return self.person(dst.id)
+
+    def _merge_into(self, undo: _Undo, src: Person, dst: Person) -> int:
+        """Move ``src``'s faces and rejections to ``dst`` and mark it merged; returns how many
+        faces moved (see ``merge``)."""
+        joining = {}
+        for f, s in self._positive(src.id).items():
+            joining[f] = (
+                "confirmed" if s == "confirmed" or (s == "automatic" and src.name is None) else s
+            )
+        moved = self._join(undo, dst.id, joining)
+        # Faces the source's user rejected are not the target either (unless confirmed).
+        for (f,) in self._q(
+            "SELECT face_id FROM assignments WHERE person_id = ? AND source = 'rejected'", (src.id,)
+        ):
+            mine = self.person_of(f)
+            if mine is None or mine.person_id != dst.id or mine.source != "confirmed":
+                if mine is not None and mine.person_id == dst.id:
+                    self._drop_positive(undo, [f], dst.id)
+                self._reject(undo, f, dst.id)
+        self._drop_positive(undo, list(self._positive(src.id)), src.id)
+        self._touch(undo, src.id, merged_into=dst.id)
+        if dst.cover_face_id is None and src.cover_face_id is not None:
+            members = self._positive(dst.id)
+            if src.cover_face_id in members:
+                self._touch(undo, dst.id, cover_face_id=src.cover_face_id)
+        return moved
+
+    def split(self, person_id: int, face_ids: Iterable[int], name: str | None = None) -> Person:
+        """Take faces out of a person into a new person (or the person called ``name``)."""
+        p = self.active(person_id)
+        faces = self._require_faces(face_ids)
+        members = self._positive(p.id)
+        strangers = [f for f in faces if f not in members]
+        if strangers:
+            raise PeopleError(f"face {strangers[0]} is not {self._label(p.id)}")
+        target = self.by_name(name) if name else None
+        if target is not None and target.id == p.id:
+            raise PeopleError(f"the faces are already {name}")
+        with self._operation("split") as undo:
+            tid = (
+                target.id
+                if target is not None
+                else self._new_person(undo, name.strip() if name else None)
+            )
+            self._join(undo, tid, {f: "confirmed" for f in faces}, reject_from_old=True)
+            undo.summary = (
+                f"split {len(faces)} faces from {self._label(p.id)} into {self._label(tid)}"
+            )
+        return self.person(tid)
+
+    def move(self, face_ids: Iterable[int], person_id: int) -> Person:
+        """These faces are this person: confirmed there, rejected from where they were."""
+        faces = self._require_faces(face_ids)
+        p = self.active(person_id)
+        with self._operation("move") as undo:
+            self._join(undo, p.id, {f: "confirmed" for f in faces}, reject_from_old=True)
+            undo.summary = f"moved {len(faces)} faces to {self._label(p.id)}"
+        return self.person(p.id)
+
+    def enroll(self, face_id: int, name: str) -> Person:
+        """One-shot enrollment: this face is ``name`` (a new person unless the name exists)."""
+        name = name.strip()
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        existing = self.by_name(name)
+        if existing is not None:
+            return self.move([face_id], existing.id)
+        faces = self._require_faces([face_id])
+        with self._operation("enroll") as undo:
+            pid = self._new_person(undo, name)
+            self._join(undo, pid, {faces[0]: "confirmed"}, reject_from_old=True)
+            undo.summary = f"face {faces[0]} is {name!r} (new person)"
+        return self.person(pid)
+
+    def label_faces(
+        self, pairs: Iterable[tuple[int, str]], action: str = "import"
+    ) -> tuple[int, list[str]]:
+        """Name many faces at once (e.g. from XMP sidecars), as one undoable operation: each
+        face is confirmed as the person of that name (created if needed). Faces that would
+        clash with a confirmed face are skipped. Returns (faces named, problems)."""
+        problems: list[str] = []
+        done = 0
+        with self._operation(action) as undo:
+            people: dict[str, int] = {}
+            for face_id, name in pairs:
+                name = name.strip()
+                key = name.lower()
+                if not name or self.catalog.face(face_id) is None:
+                    continue
+                if key not in people:
+                    existing = self.by_name(name)
+                    people[key] = existing.id if existing else self._new_person(undo, name)
+                cur = self.person_of(face_id)
+                if cur is not None and cur.person_id == people[key] and cur.source == "confirmed":
+                    continue
+                try:
+                    with self.db.atomic():
+                        self._join(undo, people[key], {face_id: "confirmed"}, reject_from_old=True)
+                    done += 1
+                except ConstraintError as exc:
+                    problems.append(f"face {face_id} as {name}: {exc}")
+            undo.summary = f"{action}: {done} faces named"
+        return done, problems
+
+    def reject(self, face_ids: Iterable[int], person_id: int | None = None) -> int:
+        """Not this person: each face is rejected from ``person_id`` (default: the person it
+        is assigned to now). Returns how many rejections were recorded."""
+        faces = self._require_faces(face_ids)
+        target = self.active(person_id).id if person_id is not None else None
+        with self._operation("reject") as undo:
+            n = 0
+            names = set()
+            for f in faces:
+                pid = target
+                if pid is None:
+                    cur = self.person_of(f)
+                    if cur is None:
+                        continue
+                    pid = cur.person_id
+                self._reject(undo, f, pid)
+                names.add(self._label(pid))
+                n += 1
+            if n == 0:
+                raise PeopleError("none of these faces belongs to anybody")
+            undo.summary = (
+                f"{n} face{'s' if n != 1 else ''} marked as not {', '.join(sorted(names))}"
+            )
+        return n
+
+    def hide(self, person_id: int, hidden: bool = True) -> Person:
+        p = self.active(person_id)
+        with self._operation("hide" if hidden else "unhide") as undo:
+            self._touch(undo, p.id, hidden=int(hidden))
+            undo.summary = f"{'hid' if hidden else 'showed'} {self._label(p.id)}"
+        return self.person(p.id)
+
+    def set_cover(self, person_id: int, face_id: int) -> Person:
+        p = self.active(person_id)
+        if face_id not in self._positive(p.id):
+            raise PeopleError(f"face {face_id} is not {self._label(p.id)}")
+        with self._operation("cover") as undo:
+            self._touch(undo, p.id, cover_face_id=int(face_id))
+            undo.summary = f"face {face_id} is the cover of {self._label(p.id)}"
+        return self.person(p.id)
+
+    def confirm(self, person_id: int, face_ids: Iterable[int] | None = None) -> int:
+        """Confirm a person's suggested and automatic faces (all, or those given)."""
+        p = self.active(person_id)
+        members = self._positive(p.id)
+        wanted = members.keys() if face_ids is None else self._require_faces(face_ids)
+        strangers = [f for f in wanted if f not in members]
+        if strangers:
+            raise PeopleError(f"face {strangers[0]} is not {self._label(p.id)}")
+        todo = {f: "confirmed" for f in wanted if members[f] != "confirmed"}
+        if not todo:
+            return 0
+        with self._operation("confirm") as undo:
+            n = self._join(undo, p.id, todo)
+            undo.summary = f"confirmed {n} faces of {self._label(p.id)}"
+        return n
+
+    def answer(self, face_a: int, face_b: int, same: bool) -> None:
+        """The user's answer to "same person?" for two faces: stored as a must-link or
+        cannot-link constraint and applied at once (people merged, a face taken out)."""
+        a, b = sorted(self._require_faces([face_a, face_b]))
+        if a == b:
+            raise PeopleError("a face is always the same person as itself")
+        pa, pb = self.person_of(a), self.person_of(b)
+        with self._operation("answer") as undo:
+            self._save_constraint(undo, a, b)
+            if same:
+                if self._photos([a, b])[a] == self._photos([a, b])[b]:
+                    raise ConstraintError(f"faces {a} and {b} are in the same photo")
+                self._constraint(a, b, "must-link")
+                undo.summary = f"faces {a} and {b}: same person"
+                self._apply_same(undo, a, b, pa, pb)
+            else:
+                if pa and pb and pa.person_id == pb.person_id:
+                    if pa.source == "confirmed" and pb.source == "confirmed":
+                        raise ConstraintError(
+                            f"faces {a} and {b} are both confirmed as "
+                            f"{self._label(pa.person_id)}; move or reject one first"
+                        )
+                    out = (
+                        b
+                        if pb.source != "confirmed"
+                        and (
+                            pa.source == "confirmed" or (pb.confidence or 0) >= (pa.confidence or 0)
+                        )
+                        else a
+                    )
+                    self._drop_positive(undo, [out], pa.person_id)
+                self._constraint(a, b, "cannot-link")
+                undo.summary = f"faces {a} and {b}: different people"
+
+    def _constraint(self, a: int, b: int, kind: str) -> None:
+        self.db.execute(
+            "INSERT INTO constraints (face_a, face_b, kind, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (face_a, face_b) DO UPDATE SET kind = excluded.kind",
+            (min(a, b), max(a, b), kind, now()),
+        )
+
+    def _apply_same(
+        self, undo: _Undo, a: int, b: int, pa: FaceLabel | None, pb: FaceLabel | None
+    ) -> None:
+        if pa and pb and pa.person_id == pb.person_id:
+            return
+        if pa is None and pb is None:
+            pid = self._new_person(undo, None, origin="cluster")
+            self._join(undo, pid, {a: "automatic", b: "automatic"})
+            return
+
+        # Join the other face (and its cluster) to the side with user data, else the bigger.
+        def weight(p: FaceLabel | None) -> tuple:
+            if p is None:
+                return (-1, -1)
+            person = self.person(p.person_id)
+            return (
+                int(person.name is not None or p.person_id not in self.cluster_ids()),
+                len(self._positive(p.person_id)),
+            )
+
+        keep, other, other_face = (pa, pb, b) if weight(pa) >= weight(pb) else (pb, pa, a)
+        assert keep is not None
+        if other is None:
+            source = "confirmed" if keep.source == "confirmed" else "automatic"
+            self._join(undo, keep.person_id, {other_face: source})
+        elif other.person_id in self.cluster_ids():
+            joining = {f: s for f, s in self._positive(other.person_id).items()}
+            joining[other_face] = "confirmed" if keep.source == "confirmed" else "automatic"
+            self._join(undo, keep.person_id, joining)
+        else:
+            self._merge_into(undo, self.person(other.person_id), self.person(keep.person_id))
+
+    # --- verification, identification, questions -----------------------------------------------
+
+    def verify(self, face_a: int, face_b: int) -> Verdict:
+        va, vb = self._vectors([face_a, face_b])
+        return verify(va, vb, self.spec)
+
+    def gallery(self) -> Gallery:
+        """Confirmed faces of active people, with their vectors."""
+        rows = self._q(
+            "SELECT a.face_id, a.person_id, e.vector FROM assignments a "
+            "JOIN people p ON p.id = a.person_id JOIN embeddings e ON e.face_id = a.face_id "
+            "AND e.model_id = ? WHERE a.source = 'confirmed' AND p.merged_into IS NULL "
+            "ORDER BY a.face_id",
+            (self.model_id,),
+        )
+        if not rows:
+            return Gallery(np.zeros((0, 0), np.float32), [], [])
+        vecs = np.stack([np.frombuffer(r[2], dtype="<f4") for r in rows])
+        return Gallery(vecs, [r[1] for r in rows], [r[0] for r in rows])
+
+    def identify(self, vectors: np.ndarray) -> list:
+        """Recognition decisions (``album.people.recognition.Match``) for embeddings of faces
+        that need not be in the catalog."""
+        from album.people.recognition import identify
+
+        return identify(
+            np.atleast_2d(vectors), self.gallery(), self.threshold, self.settings.recognition
+        )
+
+    def _state(self):
+        """Every embedded face: ids, vectors, person labels (-1: none), confirmed mask."""
+        ids, x = self.catalog.embeddings(self.model_id)
+        pos = dict(self._q("SELECT face_id, person_id FROM assignments WHERE source != 'rejected'"))
+        conf = {r[0] for r in self._q("SELECT face_id FROM assignments WHERE source = 'confirmed'")}
+        labels = np.array([pos.get(int(f), -1) for f in ids], dtype=np.int64)
+        fixed = np.array([int(f) in conf for f in ids], dtype=bool)
+        return ids, x, labels, fixed
+
+    def _forbidden_people(self, ids: np.ndarray, labels: np.ndarray) -> set[tuple[int, int]]:
+        """Pairs of people known to be different: a cannot-link or a shared photo."""
+        person = {int(f): int(p) for f, p in zip(ids, labels, strict=True) if p >= 0}
+        out = set()
+        for a, b in self._q("SELECT face_a, face_b FROM constraints WHERE kind = 'cannot-link'"):
+            pa, pb = person.get(a), person.get(b)
+            if pa is not None and pb is not None and pa != pb:
+                out.add((min(pa, pb), max(pa, pb)))
+        for (members,) in self._q(
+            "SELECT group_concat(a.person_id) FROM assignments a JOIN faces f "
+            "ON f.id = a.face_id WHERE a.source != 'rejected' GROUP BY f.content_hash "
+            "HAVING COUNT(*) > 1"
+        ):
+            ps = sorted({int(v) for v in members.split(",")})
+            out.update((p, q) for i, p in enumerate(ps) for q in ps[i + 1 :])
+        return out
+
+    def queue(self, limit: int = 20) -> list[tuple[Question, int, int]]:
+        """The most useful "same person?" questions: (question, face a id, face b id)."""
+        ids, x, labels, fixed = self._state()
+        if len(ids) < 2:
+            return []
+        pos = {int(f): i for i, f in enumerate(ids)}
+        answered = [
+            (pos[a], pos[b])
+            for a, b in self._q("SELECT face_a, face_b FROM constraints")
+            if a in pos and b in pos
+        ]
+        qs = same_person_queue(
+            x,
+            labels,
+            self.threshold,
+            self.probability,
+            fixed=fixed,
+            answered=answered,
+            forbidden=self._forbidden_people(ids, labels),
+            limit=limit,
+        )
+        return [(q, int(ids[q.a]), int(ids[q.b])) for q in qs]
+
+    def merge_suggestions(self, limit: int = 20) -> list[tuple[MergeSuggestion, int, int]]:
+        """Pairs of people who may be one, closest first: (suggestion, face a, face b);
+        ``suggestion.a`` / ``.b`` are person ids."""
+        ids, x, labels, _ = self._state()
+        if len(ids) < 2:
+            return []
+        sugg = merge_suggestions(
+            x,
+            labels,
+            self.threshold,
+            self.probability,
+            forbidden=self._forbidden_people(ids, labels),
+        )
+        return [(m, int(ids[m.face_a]), int(ids[m.face_b])) for m in sugg[:limit]]
+
+    # --- re-clustering -------------------------------------------------------------------------
+
+    def recluster(self, method: str | None = None) -> ReclusterSummary:
+        """Recognise unconfirmed faces against confirmed ones, cluster the rest, and rewrite
+        the machine assignments. Confirmed and rejected assignments, names and every other
+        user decision are left as they are; clusters keep their ids where their faces stay
+        together."""
+        start = time.perf_counter()
+        method = method or self.settings.method
+        ids, x = self.catalog.embeddings(self.model_id)
+        n = len(ids)
+        index = {int(f): i for i, f in enumerate(ids)}
+        photo = dict(self._q("SELECT id, content_hash FROM faces"))
+        quality = dict(self._q("SELECT id, quality FROM faces"))
+        active = {r[0] for r in self._q("SELECT id FROM people WHERE merged_into IS NULL")}
+        confirmed: dict[int, int] = {}
+        rejected: set[tuple[int, int]] = set()
+        machine_before: dict[int, int] = {}
+        for f, p, s in self._q("SELECT face_id, person_id, source FROM assignments"):
+            if s == "confirmed":
+                confirmed[f] = p
+            elif s == "rejected":
+                rejected.add((f, p))
+            else:
+                machine_before[f] = p
+        constraints = self._q("SELECT face_a, face_b, kind FROM constraints")
+        partners: dict[int, set[int]] = defaultdict(set)
+        for a, b, kind in constraints:
+            if kind == "cannot-link":
+                partners[a].add(b)
+                partners[b].add(a)
+
+        # Per person: its faces' photos and faces, to keep each person free of conflicts.
+        held_photos: dict[int, set[str]] = defaultdict(set)
+        held_faces: dict[int, set[int]] = defaultdict(set)
+        for f, p in confirmed.items():
+            held_photos[p].add(photo.get(f, ""))
+            held_faces[p].add(f)
+
+        # 1. recognition of unconfirmed faces against confirmed ones (active people only)
+        gal_rows = [(f, p) for f, p in confirmed.items() if p in active and f in index]
+        gallery = Gallery(
+            x[[index[f] for f, _ in gal_rows]]
+            if gal_rows
+            else np.zeros((0, x.shape[1] if n else 0), np.float32),
+            [p for _, p in gal_rows],
+            [f for f, _ in gal_rows],
+        )
+        todo = [i for i, f in enumerate(ids.tolist()) if f not in confirmed]
+        rec = self.settings.recognition
+        threshold = self.threshold
+        proposals: list[tuple[float, int, int, str]] = []  # (distance, face, person, source)
+        must_to_person: dict[int, int] = {}
+        for a, b, kind in constraints:
+            if kind == "must-link":
+                if a in confirmed and b not in confirmed:
+                    must_to_person[b] = confirmed[a]
+                elif b in confirmed and a not in confirmed:
+                    must_to_person[a] = confirmed[b]
+        if len(gallery) and todo:
+            cands = gallery.candidates(x[todo], rec.k, rec.shortlist)
+            for i, cs in zip(todo, cands, strict=True):
+                f = int(ids[i])
+                allowed = [c for c in cs if c.person in active and (f, c.person) not in rejected]
+                m = decide(allowed, threshold, rec)
+                for rank, c in enumerate(allowed):
+                    if c.distance > threshold:
+                        break
+                    source = "automatic" if rank == 0 and m.decision == ASSIGN else "suggested"
+                    proposals.append((c.distance, f, c.person, source))
+        for f, p in must_to_person.items():
+            if f in index and p in active and (f, p) not in rejected:
+                proposals.append((-1.0, f, p, "automatic"))
+        proposals.sort()
+        recognised: dict[int, tuple[int, str, float]] = {}
+        for d, f, p, source in proposals:
+            if f in recognised:
+                continue
+            if photo.get(f) in held_photos[p] or partners.get(f, set()) & held_faces[p]:
+                continue
+            recognised[f] = (p, source, max(d, 0.0))
+            held_photos[p].add(photo.get(f, ""))
+            held_faces[p].add(f)
+
+        # Faces the user said are the same person as a recognised face follow it.
+        for a, b, kind in constraints:
+            if kind != "must-link":
+                continue
+            for f, g in ((a, b), (b, a)):
+                if f in recognised and g in index and g not in confirmed and g not in recognised:
+                    p = recognised[f][0]
+                    if (
+                        (g, p) in rejected
+                        or photo.get(g) in held_photos[p]
+                        or partners.get(g, set()) & held_faces[p]
+                    ):
+                        continue
+                    recognised[g] = (p, recognised[f][1], recognised[f][2])
+                    held_photos[p].add(photo.get(g, ""))
+                    held_faces[p].add(g)
+
+        # 2. clustering of the unknown faces
+        unknown = [i for i in todo if int(ids[i]) not in recognised]
+        uid = [int(ids[i]) for i in unknown]
+        upos = {f: j for j, f in enumerate(uid)}
+        cannot: list[tuple[int, int]] = []
+        by_photo: dict[str, list[int]] = defaultdict(list)
+        for j, f in enumerate(uid):
+            by_photo[photo.get(f, "")].append(j)
+        for js in by_photo.values():
+            cannot.extend((js[p], js[q]) for p in range(len(js)) for q in range(p + 1, len(js)))
+        must: list[tuple[int, int]] = []
+        for a, b, kind in constraints:
+            if a in upos and b in upos:
+                (cannot if kind == "cannot-link" else must).append((upos[a], upos[b]))
+        # "Not this person" for a person without confirmed faces: keep the face away from
+        # the faces that person had.
+        had: dict[int, list[int]] = defaultdict(list)
+        for f, p in machine_before.items():
+            if f in upos:
+                had[p].append(upos[f])
+        for f, p in rejected:
+            if f in upos and p in had:
+                cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
+        report = ClusterReport()
+        labels = (
+            cluster(
+                x[unknown],
+                np.array([quality.get(f, 1.0) for f in uid]),
+                cannot,
+                must,
+                method=method,
+                threshold=threshold,
+                settings=self.settings.cluster,
+                report=report,
+            )
+            if unknown
+            else np.zeros(0, np.int64)
+        )
+
+        # 3. clusters keep the id of the person (without confirmed faces) whose faces they hold
+        pool = {p for p in active if p not in {q for q in confirmed.values()}}
+        overlap: dict[tuple[int, int], int] = defaultdict(int)
+        for j, f in enumerate(uid):
+            p = machine_before.get(f)
+            if labels[j] >= 0 and p in pool:
+                overlap[(int(labels[j]), p)] += 1
+        mapping: dict[int, int] = {}
+        used: set[int] = set()
+        for (c, p), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+            if c not in mapping and p not in used:
+                mapping[c] = p
+                used.add(p)
+
+        # 4. write
+        old_clusters = self.cluster_ids()
+        new_clusters = 0
+        t = now()
+        with self.db.atomic():
+            self.db.execute("DELETE FROM assignments WHERE source IN ('automatic', 'suggested')")
+            rows = [(f, p, s, d, t) for f, (p, s, d) in recognised.items()]
+            for c in sorted(set(labels[labels >= 0].tolist())):
+                if c not in mapping:
+                    mapping[c] = self.db.execute(
+                        "INSERT INTO people (name, origin, created_at, updated_at) "
+                        "VALUES (NULL, 'cluster', ?, ?)",
+                        (t, t),
+                    ).lastrowid
+                    new_clusters += 1
+            for j, f in enumerate(uid):
+                if labels[j] >= 0 and (f, mapping[int(labels[j])]) not in rejected:
+                    rows.append((f, mapping[int(labels[j])], "automatic", None, t))
+            self.db.conn.executemany(
+                "INSERT INTO assignments (face_id, person_id, source, confidence, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            dropped = [p for p in old_clusters if p not in mapping.values()]
+            for s in range(0, len(dropped), 900):
+                chunk = dropped[s : s + 900]
+                self.db.execute(
+                    f"DELETE FROM people WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            self.catalog.set_setting("people.clustered_at", t)
+            self.catalog.set_setting("people.cluster_model", self.model_id)
+        clustered = int((labels >= 0).sum())
+        return ReclusterSummary(
+            faces=n,
+            confirmed=sum(1 for f in confirmed if f in index),
+            assigned=sum(1 for v in recognised.values() if v[1] == "automatic"),
+            suggested=sum(1 for v in recognised.values() if v[1] == "suggested"),
+            clustered=clustered,
+            alone=len(unknown) - clustered,
+            clusters=len(set(labels[labels >= 0].tolist())),
+            new_clusters=new_clusters,
+            dropped_clusters=len(dropped),
+            seconds=time.perf_counter() - start,
+            path=report.path,
+        )
