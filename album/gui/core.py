@@ -8,10 +8,7 @@ thread and the window is up before.
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -270,71 +267,25 @@ class ExportSummary:
 
 
 def export_job(path: Path, out: Path, folders: bool = True):
-    """A job: ``people.csv`` and ``people.json`` (person, photo path, face box) and, with
-    ``folders``, one folder per named person holding links to (or copies of) their photos."""
+    """A job running the core's exports into ``out``: ``people.csv``, ``people.json``, XMP
+    sidecars with face regions under ``xmp/`` and, with ``folders``, one folder per named
+    person holding links to their photos (the photos themselves are never moved)."""
 
     def run(ctx: JobContext) -> ExportSummary:
+        from album.people import export
+
         out.mkdir(parents=True, exist_ok=True)
         with Catalog(path) as cat:
-            svc = open_service(cat)
-            people = [s for s in svc.people() if s.person.name]
-            rows: list[dict] = []
-            for i, s in enumerate(people):
-                ctx.report(i, len(people), f"Exporting {s.person.name}")
-                for f in svc.faces_of(s.id):
-                    face = cat.face(f.face_id)
-                    if face is None:
-                        continue
-                    for p in cat.photos_with_content(face.content_hash):
-                        if p.status == "done":
-                            rows.append(
-                                {
-                                    "person": s.person.name,
-                                    "person_id": s.id,
-                                    "photo": p.path,
-                                    "face_id": face.id,
-                                    "box": [round(v, 1) for v in face.box],
-                                    "source": f.source,
-                                }
-                            )
-        with open(out / "people.csv", "w", newline="", encoding="utf-8") as fp:
-            w = csv.writer(fp)
-            w.writerow(
-                [
-                    "person",
-                    "person_id",
-                    "photo",
-                    "face_id",
-                    "left",
-                    "top",
-                    "right",
-                    "bottom",
-                    "source",
-                ]
-            )
-            for r in rows:
-                w.writerow(
-                    [r["person"], r["person_id"], r["photo"], r["face_id"], *r["box"], r["source"]]
-                )
-        (out / "people.json").write_text(
-            json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8"
-        )
-        if folders:
-            for r in rows:
-                d = out / _safe_name(r["person"])
-                d.mkdir(exist_ok=True)
-                target = d / Path(r["photo"]).name
-                if target.exists():
-                    continue
-                try:
-                    target.symlink_to(r["photo"])
-                except OSError:
-                    shutil.copy2(r["photo"], target)
-        return ExportSummary(len(people), len({r["photo"] for r in rows}), out)
+            ctx.report(0, 4, "Writing people.csv")
+            export.export_csv(cat, out / "people.csv", named_only=True)
+            ctx.report(1, 4, "Writing people.json")
+            export.export_json(cat, out / "people.json", named_only=True)
+            ctx.report(2, 4, "Writing XMP sidecars")
+            xmp = export.export_xmp(cat, out / "xmp")
+            summary = xmp
+            if folders:
+                ctx.report(3, 4, "Linking photos by person")
+                summary = export.export_by_person(cat, out, mode="symlink")
+        return ExportSummary(summary.people, summary.photos, out)
 
     return run
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in " -_.'" else "_" for c in name).strip(" .")
-    return keep or "person"
