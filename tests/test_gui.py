@@ -435,3 +435,25 @@ def test_settings_dialog_and_export(qtbot, window, tmp_path: Path) -> None:
     assert summary.people == 1 and summary.photos == 4
     assert len(list((out / "Ada").iterdir())) == 4
     assert (out / "people.csv").read_text().count("Ada") == 4
+
+
+def test_improve_recognition_from_my_labels(qtbot, window, monkeypatch) -> None:
+    """Settings' "Improve recognition from my labels" fine-tunes on the confirmed faces in a
+    worker and registers the result as a selectable model."""
+    from album.gui import core
+
+    w = window
+    people = [w.people_page.model.person_at(i).id for i in range(3)]
+    for pid, name in zip(people, ("Ada", "Bo", "Cy"), strict=True):
+        w.op(lambda s, pid=pid, name=name: s.name(pid, name), "Named")
+    # A short run: one small epoch (the recipe is the CLI's; only its size shrinks here).
+    small = {"epochs": 1, "batch_p": 3, "batch_k": 2, "batches_per_epoch": 2}
+    monkeypatch.setattr(core, "TRAIN_CONFIG", small)
+    w.a_settings.trigger()
+    d = w.settings_dialog
+    result = _wait_job(qtbot, w, d.train.click)
+    from models.registry import get_spec
+
+    spec = get_spec(result.name)
+    assert spec.origin == "trained" and result.name.startswith("dlib-resnet-v1-mine-")
+    assert w.last_result is result and not w.runner.busy

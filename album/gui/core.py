@@ -237,6 +237,51 @@ def reembed_job(path: Path, model: str, device: str | None = None):
     return run
 
 
+# TrainConfig fields that differ from the training defaults (the same recipe as the CLI).
+TRAIN_CONFIG: dict[str, Any] = {}
+
+
+def train_job(path: Path, base: str, name: str, device: str | None = None):
+    """A job: fine-tune ``base`` on the faces the user confirmed ("Improve recognition from
+    my labels"); the result is registered as model ``name``, ready to select."""
+
+    def run(ctx: JobContext):
+        ctx.report(0, 0, "Preparing your confirmed faces…", force=True)
+        from training.data import chips_from_confirmed, confirmed_faces
+        from training.loop import TrainConfig
+        from training.models import base_spec_name
+        from training.pipeline import FineTuneRequest, TrainingError, fine_tune
+
+        _threads()
+        faces = confirmed_faces(path)
+        people = {f.person for f in faces}
+        if len(people) < 2:
+            raise TrainingError(
+                "Confirm faces of at least two people (two faces or more each) first."
+            )
+        dataset = chips_from_confirmed(faces, base_spec_name(base))
+        req = FineTuneRequest(
+            name=name,
+            dataset=dataset,
+            base=base,
+            config=TrainConfig(**TRAIN_CONFIG),
+            device=None if device in (None, "auto") else device,
+            progress=False,
+        )
+
+        def on_batch(epoch: int, done: int, total: int) -> None:
+            ctx.report(done, total, f"Training, epoch {epoch}: batch {done} of {total}")
+
+        return fine_tune(
+            req,
+            status=lambda m: ctx.report(0, 0, m, force=True),
+            should_stop=lambda: not ctx.control.checkpoint(),
+            on_batch=on_batch,
+        )
+
+    return run
+
+
 def fetch_weights_job(name: str, file: str | None = None):
     """A job: download (or import from ``file``) a FaceNet model's weights."""
 

@@ -300,6 +300,7 @@ class SettingsDialog(QDialog):
     add_folder_requested = Signal()
     fetch_requested = Signal(str, str)  # model, file ('' to download)
     reembed_requested = Signal(str)
+    train_requested = Signal(str)
 
     def __init__(
         self, session: Session, settings: QSettings, parent: QWidget | None = None
@@ -336,9 +337,15 @@ class SettingsDialog(QDialog):
         self.fetch.clicked.connect(lambda: self.fetch_requested.emit(self._model(), ""))
         self.import_.clicked.connect(self._import)
         self.reembed.clicked.connect(lambda: self.reembed_requested.emit(self._model()))
+        self.train = QPushButton("Improve recognition from my labels")
+        self.train.setToolTip(
+            "Fine-tune the selected model on the faces you confirmed; the result is added "
+            "to this list"
+        )
+        self.train.clicked.connect(lambda: self.train_requested.emit(self._model()))
         self.model.currentIndexChanged.connect(self._model_changed)
         mbuttons = QHBoxLayout()
-        for b in (self.fetch, self.import_, self.reembed):
+        for b in (self.fetch, self.import_, self.reembed, self.train):
             mbuttons.addWidget(b)
         mbuttons.addStretch(1)
 

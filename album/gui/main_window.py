@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -483,6 +484,20 @@ class MainWindow(QMainWindow):
                 ),
             )
         )
+        d.train_requested.connect(
+            lambda base: (
+                d.accept(),
+                self.start_job(
+                    "Training",
+                    core.train_job(
+                        self.session.path,
+                        base,
+                        f"{base}-mine-{time.strftime('%Y%m%d-%H%M')}",
+                        str(self.settings.value("device", "auto")),
+                    ),
+                ),
+            )
+        )
         d.accepted.connect(self.refresh)
         d.open()
         self.settings_dialog = d
@@ -505,6 +520,8 @@ class MainWindow(QMainWindow):
             self.show_message(
                 f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
             )
+        elif name == "Training":
+            self.show_message(f"New model {result.name} is ready: choose it in Settings to use it")
         elif name == "Grouping":
             self.show_message(
                 f"Grouped into {result.clusters} unnamed groups "
