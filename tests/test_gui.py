@@ -287,9 +287,11 @@ def test_same_person_dialog_answers_with_keys(qtbot, window) -> None:
         after = {(c.face_a, c.face_b): c.kind for c in w.session.catalog.constraints()}
         if button == "skip":
             assert len(after) == before and d.answers == 0
+            d.reject()
         else:
             assert after[tuple(sorted(pair))] == "must-link"
-        d.reject()
+            with qtbot.waitSignal(w.runner.finished, timeout=JOB_TIMEOUT):
+                d.reject()  # an answered dialog re-clusters when it closes
 
 
 def test_compare_two_selected_faces(qtbot, window) -> None:
@@ -464,3 +466,28 @@ def test_improve_recognition_from_my_labels(qtbot, window, monkeypatch) -> None:
     spec = get_spec(result.name)
     assert spec.origin == "trained" and result.name.startswith("dlib-resnet-v1-mine-")
     assert w.last_result is result and not w.runner.busy
+
+
+def test_photo_viewer_mark_a_missed_face_by_hand(qtbot, window, monkeypatch) -> None:
+    w = window
+    cat = w.session.catalog
+    photo = cat.photos()[0]
+    before = {f.id for f in cat.faces_of_photo(photo)}
+    w.open_photo(photo.id)
+    v = w.viewer
+    assert v is not None and v.isVisible()
+    qtbot.waitUntil(lambda: v.canvas.pixmap is not None, timeout=20_000)
+    monkeypatch.setattr(v, "ask_name", lambda: "Hand Marked")
+    with qtbot.waitSignal(w.runner.finished, timeout=JOB_TIMEOUT):
+        v.canvas.box_drawn.emit((4.0, 4.0, 70.0, 80.0))  # a corner of the photo
+    qtbot.waitUntil(lambda: len(v.canvas.faces) == len(before) + 1, timeout=10_000)
+    new = [f for f in cat.faces_of_photo(photo) if f.id not in before]
+    assert len(new) == 1
+    svc = w.session.people
+    lab = svc.person_of(new[0].id)
+    person = svc.by_name("Hand Marked")
+    assert person is not None and lab is not None
+    assert (lab.person_id, lab.source) == (person.id, "confirmed")
+    assert any(f[0] == new[0].id and f[2] == "Hand Marked" for f in v.canvas.faces)
+    w.undo()  # the whole mark is one undoable operation
+    assert cat.face(new[0].id) is None and svc.by_name("Hand Marked") is None

@@ -241,6 +241,30 @@ def reembed_job(path: Path, model: str, device: str | None = None):
 TRAIN_CONFIG: dict[str, Any] = {}
 
 
+def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = None):
+    """A job: the engine's part of marking a missed face by hand (decode, landmarks,
+    embedding; see ``album.people.manual``). Returns the ``ManualFace`` to store with
+    ``PeopleService.add_face`` on the GUI thread (quick SQL, undoable), or the message of a
+    ``PeopleError`` when the box cannot be a face."""
+
+    def run(ctx: JobContext):
+        ctx.report(0, 0, "Reading the face you marked…", force=True)
+        from album.people.manual import measure_face
+        from album.people.service import PeopleError
+        from models.embedder import Embedder
+
+        _threads()
+        with Catalog(path) as cat:
+            model = open_service(cat).model_id
+            embedder = Embedder(model, device=None if device in (None, "auto") else device)
+            try:
+                return measure_face(cat, photo_id, box, model, embedder=embedder)
+            except PeopleError as exc:
+                return str(exc)
+
+    return run
+
+
 def train_job(path: Path, base: str, name: str, device: str | None = None):
     """A job: fine-tune ``base`` on the faces the user confirmed ("Improve recognition from
     my labels"); the result is registered as model ``name``, ready to select."""

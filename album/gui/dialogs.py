@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QPushButton,
@@ -228,6 +229,8 @@ class PhotoViewer(QDialog):
     """The photo with its face boxes and names; click a box to open that person."""
 
     person_requested = Signal(int)
+    # A box drawn around a missed face and the name the user gave it: (photo_id, box, name).
+    face_marked = Signal(int, tuple, str)
 
     def __init__(
         self, session: Session, thumbs: ThumbnailCache, parent: QWidget | None = None
@@ -288,9 +291,18 @@ class PhotoViewer(QDialog):
             self.close()
 
     def _box_drawn(self, box: tuple) -> None:
-        # The core has no operation that adds a hand-drawn face (it needs landmarks and an
-        # embedding from the engine); tell the user rather than pretend.
-        self.note.setText("Marking a missed face by hand is not available yet.")
+        """Ask who the marked face is; the window measures and stores it (``face_marked``)."""
+        if self.photo is None:
+            return
+        name = self.ask_name()
+        if name:
+            self.note.setText(f"Adding the face you marked as {name}…")
+            self.face_marked.emit(self.photo.id, tuple(float(v) for v in box), name)
+
+    def ask_name(self) -> str | None:
+        """The name for a hand-marked face (None when cancelled)."""
+        text, ok = QInputDialog.getText(self, "Mark a missed face", "Who is this?")
+        return text.strip() if ok and text.strip() else None
 
 
 class SettingsDialog(QDialog):

@@ -381,9 +381,35 @@ class MainWindow(QMainWindow):
         if self.viewer is None:
             self.viewer = PhotoViewer(self.session, self.thumbs, self)
             self.viewer.person_requested.connect(self.open_person)
+            self.viewer.face_marked.connect(self.mark_face)
         self.viewer.show_photo(photo_id)
         self.viewer.show()
         self.viewer.raise_()
+
+    def mark_face(self, photo_id: int, box: tuple, name: str) -> bool:
+        """A face the scan missed, drawn by hand on photo ``photo_id``: measured in a job
+        (the models load there), then stored and confirmed as ``name`` (undoable)."""
+        if not self.ready:
+            return False
+        device = str(self.settings.value("device", "auto"))
+
+        def store(face) -> None:
+            if isinstance(face, str):
+                problem: str | None = face
+                self.show_message(face, error=True)
+            else:
+                done = self.op(lambda s: s.add_face(face, name), f"Marked a face as {name}")
+                problem = None if done is not False else "The face could not be added."
+            if self.viewer is not None and self.viewer.photo is not None:
+                self.viewer.note.setText(problem or f"Marked a face as {name} · Ctrl+Z to undo")
+                self.viewer.show_photo(self.viewer.photo.id)
+
+        return self.start_job(
+            "Marking a face",
+            core.manual_face_job(self.session.path, photo_id, box, device),
+            False,
+            on_done=store,
+        )
 
     # --- "same person?" -----------------------------------------------------------------------
 

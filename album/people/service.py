@@ -165,6 +165,7 @@ class _Undo:
 
     people: dict[int, dict] = field(default_factory=dict)
     new_people: list[int] = field(default_factory=list)
+    new_faces: list[int] = field(default_factory=list)  # hand-marked faces (deleted on undo)
     faces: dict[int, list[dict]] = field(default_factory=dict)
     constraints: dict[str, dict | None] = field(default_factory=dict)
     summary: str = ""
@@ -174,6 +175,7 @@ class _Undo:
             {
                 "people": list(self.people.values()),
                 "new_people": self.new_people,
+                "new_faces": self.new_faces,
                 "faces": {str(k): v for k, v in self.faces.items()},
                 "constraints": self.constraints,
             }
@@ -538,6 +540,16 @@ class PeopleService:
             # Re-clustering since the operation may have given these people other faces that
             # clash with the restored ones: the machine's assignments give way.
             self._repair({r["person_id"] for r in rows_back if r["person_id"] in existing})
+            for fid in data.get("new_faces", []):
+                self.db.execute(
+                    "UPDATE people SET cover_face_id = NULL WHERE cover_face_id = ?", (fid,)
+                )
+                self.db.execute(
+                    "DELETE FROM constraints WHERE face_a = ? OR face_b = ?", (fid, fid)
+                )
+                self.db.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
+                self.db.execute("DELETE FROM embeddings WHERE face_id = ?", (fid,))
+                self.db.execute("DELETE FROM faces WHERE id = ?", (fid,))
             self.db.execute("UPDATE people_log SET undone_at = ? WHERE id = ?", (t, entry_id))
         return LogEntry(entry_id, action, summary, created, t)
 
@@ -765,6 +777,69 @@ class PeopleService:
             self._join(undo, pid, {faces[0]: "confirmed"}, reject_from_old=True)
             undo.summary = f"face {faces[0]} is {name!r} (new person)"
         return self.person(pid)
+
+    def add_manual_face(self, photo_id: int, box, name: str, embedder=None, detector=None) -> int:
+        """A face the scan missed, drawn by hand as ``box`` (original photo pixels) on photo
+        ``photo_id``, stored and confirmed as ``name`` (an existing person of that name, else
+        a new one) in one undoable operation; returns its face id. Loads the models (slow):
+        ``measure_face`` and ``add_face`` split the engine's part from the catalog's."""
+        from album.people.manual import measure_face
+
+        if not name.strip():
+            raise PeopleError("a name cannot be empty")
+        face = measure_face(self.catalog, photo_id, box, self.model_id, embedder, detector)
+        return self.add_face(face, name)
+
+    def add_face(self, face, name: str) -> int:
+        """Store a measured hand-marked face (``album.people.manual.ManualFace``) as a face of
+        its photo's content with its embedding, and confirm it as ``name``; returns its id.
+        Confirmed, it carries user data, so rescans keep it. Undo deletes it again."""
+        from album.scan.writer import face_key, iou, vector_blob
+
+        name = name.strip()
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        if face.model_id != self.model_id:
+            raise PeopleError(
+                f"the face was embedded with {face.model_id!r}, not {self.model_id!r}"
+            )
+        box = tuple(round(float(v), 1) for v in face.box)
+        for f in self.catalog.faces_of_photo(face.photo_id):
+            if iou(f.box, box) >= 0.5:
+                raise PeopleError(f"face {f.id} is already there")
+        existing = self.by_name(name)
+        lm = json.dumps([[round(float(x), 1), round(float(y), 1)] for x, y in face.landmarks])
+        t = now()
+        with self._operation("add face") as undo:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO faces (content_hash, face_key, box_left, box_top, "
+                "box_right, box_bottom, landmarks, score, quality, scan_run_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                (
+                    face.content_hash,
+                    face_key(box),
+                    *box,
+                    lm,
+                    float(face.score),
+                    float(face.quality),
+                    t,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise PeopleError("that face is already there")
+            fid = cur.lastrowid
+            undo.new_faces.append(fid)
+            self.db.execute(
+                "INSERT INTO embeddings (face_id, model_id, vector, dim, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (fid, self.model_id, vector_blob(face.vector), int(face.vector.shape[-1]), t),
+            )
+            pid = existing.id if existing is not None else self._new_person(undo, name)
+            self._join(undo, pid, {fid: "confirmed"})
+            undo.summary = f"marked face {fid} by hand as {name!r}" + (
+                "" if existing is not None else " (new person)"
+            )
+        return fid
 
     def label_faces(
         self, pairs: Iterable[tuple[int, str]], action: str = "import"
