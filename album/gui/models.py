@@ -49,32 +49,63 @@ def sort_people(rows: list[PersonRow]) -> list[PersonRow]:
     return sorted(rows, key=lambda r: (r.name is None, -r.faces, (r.name or "").lower(), r.id))
 
 
-class PeopleModel(QAbstractListModel):
-    """People as a flat list (hidden people are left out by the service)."""
+class _ThumbListModel(QAbstractListModel):
+    """A flat list of rows, each shown with a thumbnail that the cache delivers later.
 
-    def __init__(self, thumbs: ThumbnailCache, size: int = 112, parent=None) -> None:
+    Subclasses set ``kind`` (the thumbnail key's first item) and give each row's id through
+    ``_key_of``; a delivered thumbnail repaints just its row.
+    """
+
+    kind = ""
+
+    def __init__(self, thumbs: ThumbnailCache, size: int, round_: bool, parent=None) -> None:
         super().__init__(parent)
         self.thumbs = thumbs
         self.size = size
-        self._rows: list[PersonRow] = []
+        self._rows: list = []
         self._row_of: dict[int, int] = {}
-        self._placeholder = placeholder(size)
+        self._placeholder = placeholder(size, round_=round_)
         thumbs.ready.connect(self._thumb_ready)
 
-    def set_people(self, rows: list[PersonRow]) -> None:
+    def _key_of(self, row) -> int:
+        raise NotImplementedError
+
+    def _set_rows(self, rows: list) -> None:
         self.beginResetModel()
-        self._rows = sort_people(rows)
-        self._row_of = {r.id: i for i, r in enumerate(self._rows)}
+        self._rows = rows
+        self._row_of = {self._key_of(r): i for i, r in enumerate(rows)}
         self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def _thumb_ready(self, key: tuple) -> None:
+        if key[0] == self.kind and key[2] == self.size:
+            row = self._row_of.get(key[1])
+            if row is not None:
+                ix = self.index(row)
+                self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
+
+
+class PeopleModel(_ThumbListModel):
+    """People as a flat list (hidden people are left out by the service)."""
+
+    kind = "person"
+
+    def __init__(self, thumbs: ThumbnailCache, size: int = 112, parent=None) -> None:
+        super().__init__(thumbs, size, True, parent)
+
+    def _key_of(self, row: PersonRow) -> int:
+        return row.id
+
+    def set_people(self, rows: list[PersonRow]) -> None:
+        self._set_rows(sort_people(rows))
 
     def person_at(self, row: int) -> PersonRow:
         return self._rows[row]
 
     def row_of(self, person_id: int) -> int | None:
         return self._row_of.get(person_id)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -95,13 +126,6 @@ class PeopleModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{r.label}, {r.faces} photos"
         return None
-
-    def _thumb_ready(self, key: tuple) -> None:
-        if key[0] == "person" and key[2] == self.size:
-            row = self._row_of.get(key[1])
-            if row is not None:
-                ix = self.index(row)
-                self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
 
 
 class PeopleFilter(QSortFilterProxyModel):
@@ -182,31 +206,23 @@ class FaceRow:
     confidence: float | None
 
 
-class FacesModel(QAbstractListModel):
+class FacesModel(_ThumbListModel):
     """One person's faces: confirmed first, then automatic, then suggestions."""
 
     ORDER: ClassVar[dict[str, int]] = {"confirmed": 0, "automatic": 1, "suggested": 2}
+    kind = "face"
 
     def __init__(self, thumbs: ThumbnailCache, size: int = 120, parent=None) -> None:
-        super().__init__(parent)
-        self.thumbs = thumbs
-        self.size = size
-        self._rows: list[FaceRow] = []
-        self._row_of: dict[int, int] = {}
-        self._placeholder = placeholder(size, round_=False)
-        thumbs.ready.connect(self._thumb_ready)
+        super().__init__(thumbs, size, False, parent)
+
+    def _key_of(self, row: FaceRow) -> int:
+        return row.face_id
 
     def set_faces(self, rows: list[FaceRow]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(rows, key=lambda r: (self.ORDER.get(r.source, 3), r.face_id))
-        self._row_of = {r.face_id: i for i, r in enumerate(self._rows)}
-        self.endResetModel()
+        self._set_rows(sorted(rows, key=lambda r: (self.ORDER.get(r.source, 3), r.face_id)))
 
     def face_at(self, row: int) -> FaceRow:
         return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -228,13 +244,6 @@ class FacesModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"face {r.face_id}, {r.source}"
         return None
-
-    def _thumb_ready(self, key: tuple) -> None:
-        if key[0] == "face" and key[2] == self.size:
-            row = self._row_of.get(key[1])
-            if row is not None:
-                ix = self.index(row)
-                self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
 
 
 class FaceDelegate(QStyledItemDelegate):
