@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,11 +30,13 @@ class Embedder:
         device: str | torch.device | None = None,
         batch_size: int = 32,
         flip: bool | None = None,
+        precision: str | None = None,
     ) -> None:
         self.spec = get_spec(model) if isinstance(model, str) else model
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.flip = self.spec.flip if flip is None else flip
+        self.bf16 = use_bf16(self.device, precision)
         # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
         self.net = self.spec.build().to(self.device).eval()
         self.net = self.net.to(memory_format=torch.channels_last)
@@ -62,7 +65,8 @@ class Embedder:
             x = x.contiguous(memory_format=torch.channels_last)
             if self.flip:
                 x = torch.cat([x, torch.flip(x, dims=[3])])
-            y = self.net(x).float()
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                y = self.net(x).float()
             if self.flip:
                 y = y[: len(batch)] + y[len(batch) :]
             y = torch.nn.functional.normalize(y, dim=1)
@@ -72,6 +76,24 @@ class Embedder:
     def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
         """Embeddings for the faces of one image (in ``faces`` order)."""
         return self.embed_chips(self.chips(image, faces))
+
+
+def use_bf16(device: torch.device, precision: str | None = None) -> bool:
+    """Whether to run the network in bfloat16.
+
+    ``precision`` is "fp32", "bf16" or "auto" (default: ``$ALBUM_PRECISION``, else "auto").
+    "auto" picks bfloat16 on CPUs with native support (AVX512-BF16/AMX), where it is about
+    1.8x faster; embeddings move by about 0.002, and LFW accuracy is unchanged (see
+    README). Elsewhere, and on GPUs, it keeps float32.
+    """
+    choice = (precision or os.environ.get("ALBUM_PRECISION") or "auto").lower()
+    if choice not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, not {choice!r}")
+    if choice != "auto":
+        return choice == "bf16"
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:

@@ -65,3 +65,20 @@ def test_probability_is_calibrated_around_the_threshold() -> None:
     assert spec.probability_same(0.1) > 0.95
     assert spec.probability_same(0.9) < 0.05
     assert 0.2 < spec.probability_same(spec.threshold) < 0.8
+
+
+def test_bfloat16_embeddings_match_float32(lfw, detector) -> None:
+    import torch
+
+    from models.embedder import use_bf16
+
+    cpu = torch.device("cpu")
+    assert use_bf16(cpu, "fp32") is False and use_bf16(cpu, "bf16") is True
+    assert use_bf16(torch.device("cuda"), "auto") is False
+    with pytest.raises(ValueError, match="precision"):
+        use_bf16(cpu, "fp8")
+    img = lfw_image(lfw, "Colin_Powell")
+    faces = detector.detect(img)[:1]
+    full, half = Embedder(precision="fp32"), Embedder(precision="bf16")
+    a, b = full.embed(img, faces)[0], half.embed(img, faces)[0]
+    assert 0.0 < distance(a, b) < 0.02  # far below the 0.416 same-person threshold
