@@ -38,3 +38,11 @@ def face_ids(values: list[str]) -> list[int]:
 
 def label(person) -> str:
     return person.name if person.name else f"cluster {person.id}"
+
+
+def print_change(svc, person) -> None:
+    """One line after an operation: what changed, the person's face count, how to undo."""
+    print(
+        f"{svc.history(1)[0].summary}; {label(person)} has {len(svc.faces_of(person.id))} "
+        "faces ('album undo' reverts it)"
+    )

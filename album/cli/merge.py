@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli._people import label, people_service
+from album.cli._people import people_service, print_change
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,9 +17,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with people_service(args) as svc:
         a, b = svc.find(args.a), svc.find(args.b)
-        person = svc.merge(a.id, b.id)
-        print(
-            f"{svc.history(1)[0].summary}; {label(person)} has "
-            f"{len(svc.faces_of(person.id))} faces ('album undo' reverts it)"
-        )
+        print_change(svc, svc.merge(a.id, b.id))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli._people import label, people_service
+from album.cli._people import people_service, print_change
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,10 +17,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     with people_service(args) as svc:
         before = svc.find(args.cluster)
-        person = svc.name(before.id, args.name)
-        entry = svc.history(1)[0]
-        print(
-            f"{entry.summary}; {label(person)} has {len(svc.faces_of(person.id))} faces "
-            "('album undo' reverts it)"
-        )
+        print_change(svc, svc.name(before.id, args.name))
     return 0

@@ -225,14 +225,16 @@ class MainWindow(QMainWindow):
         tb.addAction(self.a_undo)
         tb.addAction(self.a_settings)
         self.addToolBar(tb)
-        for a in (
+        # Actions that need the core (torch, the people service): enabled once it is loaded.
+        self._core_actions = (
             self.a_review,
             self.a_pair,
             self.a_group,
             self.a_export,
             self.a_undo,
             self.a_settings,
-        ):
+        )
+        for a in self._core_actions:
             a.setEnabled(False)
 
     def _focus_search(self) -> None:
@@ -264,14 +266,7 @@ class MainWindow(QMainWindow):
     def _core_loaded(self, name: str, result: Any) -> None:
         self.ready = True
         self.thumbs.start()
-        for a in (
-            self.a_review,
-            self.a_pair,
-            self.a_group,
-            self.a_export,
-            self.a_undo,
-            self.a_settings,
-        ):
+        for a in self._core_actions:
             a.setEnabled(True)
         self._busy_changed(self.runner.busy)
         self.refresh()
