@@ -20,10 +20,17 @@ we accept; for images above our limit Pillow may still warn before we reject the
 
 HEIC/HEIF is decoded through the optional ``pillow-heif`` package, whose Pillow opener is
 registered lazily the first time a HEIF file (by extension or by content) is opened.
+
+RAW photos (:data:`RAW_EXTENSIONS`) go through LibRaw (the ``rawpy`` package). Most cameras
+embed a JPEG preview of (nearly) full size; when it is at least as large as the request, it
+is decoded instead of the raw data, many times faster. Otherwise the raw data is
+demosaiced (half size when that is still large enough). Either way the camera's orientation
+is applied and sizes are those of LibRaw's full-size output.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -40,6 +47,7 @@ from PIL import Image, UnidentifiedImageError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "RAW_EXTENSIONS",
     "SUPPORTED_EXTENSIONS",
     "ImageError",
     "LoadedImage",
@@ -51,8 +59,14 @@ __all__ = [
 DEFAULT_MAX_PIXELS = 200_000_000
 """Default decompression-bomb limit of :func:`load_image`, in pixels (200 MP)."""
 
+RAW_EXTENSIONS: frozenset[str] = frozenset(
+    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".raf", ".orf", ".rw2", ".pef", ".srw"}
+)
+"""Camera RAW files, decoded through LibRaw (``rawpy``)."""
+
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
+    | RAW_EXTENSIONS
 )
 """File extensions (lower-case, with the dot) the album scans for."""
 
@@ -162,6 +176,10 @@ def image_size(path: str | os.PathLike[str] | bytes) -> tuple[int, int]:
             unreadable header.
     """
     fspath = _check_path(path)
+    if _extension(fspath) in RAW_EXTENSIONS:
+        with _open_raw(fspath) as raw:
+            orientation, (w, h) = _raw_geometry(raw)
+        return (h, w) if orientation in _SWAPS_AXES else (w, h)
     with _open_file(fspath) as fp:
         im = _identify(fp, fspath, max_pixels=None)
         with im:
@@ -204,6 +222,8 @@ def load_image(
         raise ValueError(f"max_pixels must be >= 1, got {max_pixels!r}")
 
     fspath = _check_path(path)
+    if _extension(fspath) in RAW_EXTENSIONS:
+        return _load_raw(fspath, max_side, max_pixels)
     with _open_file(fspath) as fp:
         im = _identify(fp, fspath, max_pixels=max_pixels)
         with im:
@@ -280,6 +300,177 @@ def _heif_available() -> bool:
                     pillow_heif.register_heif_opener()
                     _heif_state = True
     return _heif_state
+
+
+# ---------------------------------------------------------------------------------------------
+# RAW photos (LibRaw through rawpy)
+
+# LibRaw's flip code -> EXIF orientation (LibRaw maps the EXIF tag through "50132467").
+_LIBRAW_FLIP = {0: 1, 1: 2, 3: 3, 2: 4, 4: 5, 6: 6, 7: 7, 5: 8}
+# A preview this much smaller than the request still serves (previews are often a few
+# pixels smaller than LibRaw's output, e.g. 6000x4000 for 6024x4024).
+_PREVIEW_SLACK = 0.97
+
+
+def _open_raw(fspath: str | bytes):
+    """``rawpy.imread`` (header and metadata only); errors become ImageError."""
+    try:
+        import rawpy
+    except ImportError as e:
+        raise ImageError("RAW photos need the rawpy package", fspath) from e
+    try:
+        return rawpy.imread(os.fsdecode(fspath))
+    except Exception as e:
+        raise _raw_error(e, fspath) from e
+
+
+def _raw_error(e: BaseException, fspath: str | bytes) -> ImageError:
+    """Word a LibRaw failure (rawpy's exception classes) as an ImageError."""
+    if isinstance(e, ImageError):
+        return e
+    if isinstance(e, MemoryError):
+        return ImageError("not enough memory to open image", fspath)
+    name = type(e).__name__
+    if name == "LibRawFileUnsupportedError":
+        return ImageError("unsupported RAW file (format or camera unknown to LibRaw)", fspath)
+    if name in ("LibRawIOError", "LibRawDataError"):
+        return ImageError("corrupt or truncated RAW file", fspath)
+    if name in ("LibRawTooBigError", "LibRawUnsufficientMemoryError", "LibRawMemPoolOverflowError"):
+        return ImageError("RAW image too large to decode", fspath)
+    if isinstance(e, OSError) and e.errno is not None:
+        return ImageError(f"read error ({e.strerror or e})", fspath)
+    return ImageError(f"unreadable RAW file ({name}: {e})", fspath)
+
+
+def _raw_geometry(raw) -> tuple[int, tuple[int, int]]:
+    """(EXIF orientation, stored (width, height) of LibRaw's full-size output)."""
+    sizes = raw.sizes
+    return _LIBRAW_FLIP.get(sizes.flip, 1), (sizes.width, sizes.height)
+
+
+def _raw_taken_at(fspath: str | bytes) -> str | None:
+    """DateTimeOriginal of a TIFF-based RAW (DNG, CR2, NEF, ARW, ORF, RW2, PEF...), read from
+    its EXIF directory with Pillow's TIFF directory parser (only the directories are read;
+    rawpy's ``other.timestamp`` would unpack the whole raw image first). None for other
+    containers (CR3, RAF) or when absent."""
+    from PIL.TiffImagePlugin import ImageFileDirectory_v2
+
+    try:
+        with open(fspath, "rb") as fp:
+            head = fp.read(8)
+            # ORF ("IIRO") and RW2 ("IIU") are TIFF with another magic number.
+            prefix = {b"II": b"II*\x00", b"MM": b"MM\x00*"}.get(head[:2])
+            if prefix is None or len(head) < 8:
+                return None
+            ifd0 = ImageFileDirectory_v2(prefix + head[4:8])
+            fp.seek(ifd0.next)
+            ifd0.load(fp)
+            value = ifd0.get(_DATETIME_ORIGINAL_TAG)
+            exif_at = ifd0.get(_EXIF_IFD_TAG)
+            if isinstance(exif_at, int) and exif_at > 0:
+                sub = ImageFileDirectory_v2(prefix + head[4:8])
+                fp.seek(exif_at)
+                sub.load(fp)
+                value = sub.get(_DATETIME_ORIGINAL_TAG) or value
+    except _EXIF_ERRORS:
+        return None
+    return _exif_date(value)
+
+
+def _load_raw(fspath: str | bytes, max_side: int | None, max_pixels: int) -> LoadedImage:
+    with _open_raw(fspath) as raw:
+        try:
+            orientation, stored = _raw_geometry(raw)
+            pixels = stored[0] * stored[1]
+            if pixels > max_pixels:
+                limit = _mp(max_pixels)
+                raise ImageError(f"image too large ({_mp(pixels)} > {limit} limit)", fspath)
+            upright_long = max(stored)
+            wanted = upright_long if max_side is None else min(max_side, upright_long)
+            taken_at = _raw_taken_at(fspath)
+            preview = _raw_preview(raw, stored, orientation, wanted)
+            if preview is not None:
+                im, to_apply = preview
+            else:
+                # Half size skips interpolation: ~4x less work, when it is still big enough.
+                half = max_side is not None and upright_long // 2 >= max_side
+                rgb = raw.postprocess(use_camera_wb=True, half_size=half, output_bps=8, user_flip=0)
+                im, to_apply = Image.fromarray(rgb), orientation
+        except ImageError:
+            raise
+        except Exception as e:
+            raise _raw_error(e, fspath) from e
+    return _finish_raw(im, stored, to_apply, orientation, max_side, taken_at)
+
+
+def _raw_preview(
+    raw, stored: tuple[int, int], orientation: int, wanted: int
+) -> tuple[Image.Image, int] | None:
+    """The embedded JPEG preview when it is large enough and shows the whole frame, with the
+    orientation still to apply to it; None to demosaic instead."""
+    try:
+        thumb = raw.extract_thumb()
+    except Exception:  # no preview, or one LibRaw cannot extract: demosaic
+        return None
+    if getattr(thumb.format, "name", "") != "JPEG":
+        return None
+    try:
+        im = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
+        pw, ph = im.size
+        if max(pw, ph) < wanted * _PREVIEW_SLACK:
+            return None
+        # Previews are stored like the raw data (LibRaw's orientation applies); a camera
+        # that stored it upright gives itself away by the other aspect ratio.
+        if _same_aspect((pw, ph), stored):
+            to_apply = orientation
+        elif orientation in _SWAPS_AXES and _same_aspect((pw, ph), (stored[1], stored[0])):
+            to_apply = 1
+        else:
+            return None  # cropped or letterboxed preview: boxes would not fit the raw frame
+        target = _plan((pw, ph), 1, wanted if wanted < max(pw, ph) else None)[1]
+        if target != (pw, ph):
+            im.draft("RGB", target)
+        im.load()
+        return im, to_apply
+    except _DECODE_ERRORS:
+        return None
+
+
+def _same_aspect(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return abs(a[0] / a[1] - b[0] / b[1]) <= 0.02 * (b[0] / b[1])
+
+
+def _finish_raw(
+    im: Image.Image,
+    stored: tuple[int, int],
+    to_apply: int,
+    orientation: int,
+    max_side: int | None,
+    taken_at: str | None,
+) -> LoadedImage:
+    """Resize (in the frame ``im`` is in) and orient; sizes are LibRaw's full output's."""
+    rgb_im = _to_rgb(im)
+    swap = orientation in _SWAPS_AXES
+    orig = (stored[1], stored[0]) if swap else stored
+    target = orig
+    if max_side is not None and max(orig) > max_side:
+        s = max_side / max(orig)
+        target = (max(1, round(orig[0] * s)), max(1, round(orig[1] * s)))
+    # ``im`` is either still in the stored frame (to_apply = orientation) or already upright.
+    in_frame = (target[1], target[0]) if to_apply in _SWAPS_AXES else target
+    if rgb_im.size != in_frame:
+        rgb_im = rgb_im.resize(in_frame, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if to_apply in _TRANSPOSE:
+        rgb_im = rgb_im.transpose(_TRANSPOSE[to_apply])
+    rgb = np.array(rgb_im, dtype=np.uint8)
+    return LoadedImage(
+        rgb=np.ascontiguousarray(rgb),
+        original_size=orig,
+        scale=rgb.shape[1] / orig[0],
+        format="RAW",
+        orientation=orientation,
+        taken_at=taken_at,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,6 +626,11 @@ def _taken_at(exif: Image.Exif | None) -> str | None:
             value = exif.get(_DATETIME_ORIGINAL_TAG)
     except _EXIF_ERRORS:
         return None
+    return _exif_date(value)
+
+
+def _exif_date(value: object) -> str | None:
+    """An EXIF date value as 'YYYY-MM-DDTHH:MM:SS', or None."""
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     if not isinstance(value, str):

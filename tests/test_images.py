@@ -742,6 +742,8 @@ def test_heic_without_pillow_heif(
 
 def test_supported_extensions() -> None:
     expected = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".heif"}
+    expected |= {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".raf", ".orf", ".rw2", ".pef"}
+    expected |= {".srw"}
     assert isinstance(SUPPORTED_EXTENSIONS, frozenset)
     assert expected == SUPPORTED_EXTENSIONS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in SUPPORTED_EXTENSIONS)
@@ -753,7 +755,8 @@ def test_supported_extensions() -> None:
         ("a.jpg", True), ("A.JPG", True), ("x/y/photo.JpEg", True), ("p.heic", True),
         ("p.HEIF", True), ("scan.tiff", True), ("x.webp", True), (Path("d/a.png"), True),
         (b"bytes.gif", True), ("notes.txt", False), ("photo.jpg.txt", False),
-        ("noext", False), (".jpg", False), ("archive.tar.gz", False), ("raw.cr2", False),
+        ("noext", False), (".jpg", False), ("archive.tar.gz", False), ("raw.cr2", True),
+        ("IMG_1.CR3", True), ("photo.nef.xmp", False),
     ],
 )  # fmt: skip
 def test_is_supported(path: str | Path | bytes, supported: bool) -> None:

@@ -51,6 +51,12 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
         help="torch threads (default: CPU cores - 1, at least 1)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-metadata-names",
+        action="store_true",
+        help="do not name faces after the face regions in the photos' own metadata (XMP "
+        "embedded or in sidecars, as Lightroom, digiKam or Picasa write it)",
+    )
 
 
 def open_catalog(args: argparse.Namespace, must_exist: bool = False):
@@ -151,6 +157,11 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
             )
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
+    names = None
+    if not summary.cancelled and not args.no_metadata_names:
+        from album.people.metadata import import_embedded_names
+
+        names = import_embedded_names(catalog)
     counts = catalog.counts()
     if args.json:
         out = {
@@ -163,6 +174,9 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
             "copies": summary.copies,
             "missing": summary.missing,
             "cancelled": summary.cancelled,
+            "metadata_names": None
+            if names is None
+            else {"regions": names.regions, "named": names.named, "kept": names.kept},
             "catalog": {
                 "photos": counts.photos,
                 "faces": counts.faces,
@@ -184,6 +198,12 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
         print(
             f"catalog: {counts.photos} photos, {counts.faces} faces, {counts.photos_error} errors"
         )
+        if names is not None and names.regions:
+            print(
+                f"names in the photos' metadata: {names.named} faces named, {names.kept} "
+                f"left as they were, {len(names.problems)} not matched ('album undo' "
+                "reverts the naming)"
+            )
         if summary.errors:
             print("'album status --errors' lists the files that could not be read")
         if summary.cancelled:

@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from album.gui.widgets import RESOURCES, icon
+from album.gui.widgets import icon
+from album.resources import APP_ID, stylesheet
 
 STARTED = time.perf_counter()
 
@@ -21,9 +22,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Album")
     app.setOrganizationName("album")
     app.setWindowIcon(icon("app"))
-    qss = RESOURCES / "style.qss"
-    if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    # Wayland and the task bars match the window to the installed desktop entry by this name.
+    app.setDesktopFileName(APP_ID)
+    app.setStyleSheet(stylesheet())
     return app
 
 

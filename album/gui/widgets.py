@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -19,14 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui.thumbs import ThumbnailCache, placeholder
-
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from album.resources import resource_path
 
 
 def icon(name: str) -> QIcon:
-    """An icon from ``resources/icons/<name>.svg`` (empty if absent)."""
-    path = RESOURCES / "icons" / f"{name}.svg"
-    return QIcon(str(path)) if path.exists() else QIcon()
+    """The packaged icon ``album/resources/icons/<name>.svg`` (empty if absent)."""
+    path = resource_path("icons", f"{name}.svg")
+    return QIcon(str(path)) if path is not None else QIcon()
 
 
 class PromptBar(QFrame):

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,15 @@ from xml.sax.saxutils import quoteattr
 
 from album.catalog import Catalog, Photo
 from album.catalog.records import display_path
+from album.people.metadata import (  # noqa: F401  (from_stored, iou: used by importers too)
+    Region,
+    XmpError,
+    from_stored,
+    iou,
+    match_regions,
+    parse_regions,
+    region_box,
+)
 
 log = logging.getLogger(__name__)
 
@@ -268,28 +276,6 @@ def to_stored(
     return x, y, w, h
 
 
-def from_stored(
-    area: tuple[float, float, float, float], width: int, height: int, orientation: int | None
-) -> tuple[float, float, float, float]:
-    """Normalized (cx, cy, w, h) in the stored frame -> upright pixel box (the inverse of
-    ``to_stored``; ``width``, ``height`` are the upright size)."""
-    x, y, w, h = area
-    o = orientation or 1
-    nx, ny = {
-        1: (x, y),
-        2: (1 - x, y),
-        3: (1 - x, 1 - y),
-        4: (x, 1 - y),
-        5: (y, x),
-        6: (1 - y, x),
-        7: (1 - y, 1 - x),
-        8: (y, 1 - x),
-    }.get(o, (x, y))
-    nw, nh = (h, w) if o in (5, 6, 7, 8) else (w, h)
-    cx, cy, bw, bh = nx * width, ny * height, nw * width, nh * height
-    return cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2
-
-
 def sidecar_xml(photo: Photo, faces: list[FaceRecord]) -> str:
     """The XMP packet for one photo's named faces."""
     w, h = photo.width or 1, photo.height or 1
@@ -398,55 +384,22 @@ def export_xmp(
 # --- reading sidecars back -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Region:
-    name: str
-    area: tuple[float, float, float, float]  # normalized centre x, y, w, h (stored frame)
-
-
-def _attr_or_child(el: ET.Element, prefix: str, name: str) -> str | None:
-    key = f"{{{NS[prefix]}}}{name}"
-    if key in el.attrib:
-        return el.attrib[key]
-    child = el.find(f"{prefix}:{name}", NS)
-    return child.text if child is not None else None
-
-
 def read_regions(path: Path) -> list[Region]:
-    """Named face regions (MWG) of a sidecar; attribute and element forms are both read."""
+    """Named face regions (MWG and Microsoft, in any RDF spelling) of a sidecar."""
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
+        with open(path, "rb") as fh:
+            return parse_regions(fh.read())
+    except (XmpError, OSError) as exc:
         raise ExportError(f"{path}: not a readable XMP file ({exc})") from None
-    out = []
-    for desc in root.iter(f"{{{NS['rdf']}}}Description"):
-        name = _attr_or_child(desc, "mwg-rs", "Name")
-        kind = _attr_or_child(desc, "mwg-rs", "Type")
-        area = desc.find("mwg-rs:Area", NS)
-        if not name or (kind and kind != "Face") or area is None:
-            continue
-        vals = [_attr_or_child(area, "stArea", k) for k in ("x", "y", "w", "h")]
-        unit = _attr_or_child(area, "stArea", "unit") or "normalized"
-        if None in vals or unit != "normalized":
-            continue
-        out.append(Region(name.strip(), tuple(float(v) for v in vals)))  # type: ignore[arg-type]
-    return out
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def match_sidecars(
     catalog: Catalog, folder: Path, min_iou: float = 0.3
 ) -> tuple[list[tuple[int, str]], list[str]]:
     """(face id, name) pairs from the sidecars under ``folder``, matched to catalogued photos
-    (by path, mirrored path or unique file name) and faces (best box overlap >= ``min_iou``);
-    and a list of problems (unmatched sidecars or regions)."""
+    (by path, mirrored path or unique file name) and faces (best box overlap, see
+    :func:`album.people.metadata.match_regions`); and a list of problems (unmatched sidecars
+    or regions)."""
     photos = catalog.photos()
     by_name: dict[str, list[Photo]] = defaultdict(list)
     for p in photos:
@@ -462,14 +415,12 @@ def match_sidecars(
         if photo is None:
             problems.append(f"{sidecar}: no catalogued photo matches it")
             continue
-        faces = catalog.faces_of_photo(photo)
-        for r in regions:
-            box = from_stored(r.area, photo.width or 1, photo.height or 1, photo.orientation)
-            best = max(faces, key=lambda f: iou(f.box, box), default=None)
-            if best is None or iou(best.box, box) < min_iou:
-                problems.append(f"{sidecar}: no face found where {r.name!r} is")
-                continue
-            pairs.append((best.id, r.name))
+        w, h = photo.width or 1, photo.height or 1
+        boxes = {f.id: f.box for f in catalog.faces_of_photo(photo)}
+        placed = [(r.name, region_box(r, w, h, photo.orientation)) for r in regions]
+        found, missed = match_regions(boxes, placed, min_iou)
+        pairs += found
+        problems += [f"{sidecar}: no face found where {name!r} is" for name in missed]
     return pairs, problems
 
 

@@ -1,0 +1,7 @@
+"""``python -m album``: the same as the ``album`` command."""
+
+import sys
+
+from album.cli import main
+
+sys.exit(main())
