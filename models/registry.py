@@ -208,7 +208,7 @@ def _discover_trained() -> None:
 
 def _trained_builder(meta: dict, weights: Path) -> Callable[[], torch.nn.Module]:
     def build() -> torch.nn.Module:
-        from training.checkpoints import load_trained_network
+        from models.trained import load_trained_network
 
         if not weights.exists():
             raise WeightsMissingError(

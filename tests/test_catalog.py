@@ -13,6 +13,7 @@ import pytest
 from album.catalog import Catalog, SchemaError, cache_dir, default_catalog_path, schema
 from album.catalog.records import display_path, path_from_db, path_to_db
 from album.catalog.schema import now
+from album.people import PeopleService
 from album.scan.writer import ScanWriter
 
 
@@ -123,9 +124,11 @@ def test_machine_writes_cannot_override_user_decisions(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.db") as cat:
         _photo(cat, "/p/a.jpg", "h1")
         f1, f2 = _face(cat, "h1", 10), _face(cat, "h1", 100)
-        alice, bob = cat.add_person("Alice"), cat.add_person("Bob")
-        cat.confirm(f1, alice.id)
-        cat.reject(f2, alice.id)
+        _photo(cat, "/p/b.jpg", "h2")
+        f3 = _face(cat, "h2")
+        svc = PeopleService(cat)
+        alice, bob = svc.enroll(f1, "Alice"), svc.enroll(f3, "Bob")
+        svc.reject([f2], alice.id)
 
         def machine(face: int, person: int, source: str = "automatic") -> None:
             cat.db.execute(
@@ -142,6 +145,7 @@ def test_machine_writes_cannot_override_user_decisions(tmp_path: Path) -> None:
             (f1, alice.id, "confirmed"),
             (f2, alice.id, "rejected"),
             (f2, bob.id, "automatic"),
+            (f3, bob.id, "confirmed"),
         }
         with pytest.raises(sqlite3.IntegrityError, match="user decision"):
             cat.db.execute("UPDATE assignments SET source = 'automatic' WHERE face_id = ?", (f1,))
@@ -154,7 +158,7 @@ def test_machine_writes_cannot_override_user_decisions(tmp_path: Path) -> None:
                 "VALUES (?, ?, 'confirmed', ?)",
                 (f2, alice.id + 100, now()),
             )
-        cat.confirm(f2, bob.id)  # the user may change their mind
+        svc.move([f2], bob.id)  # the user may change their mind
         assert {(a.person_id, a.source) for a in cat.assignments(f2)} == {
             (alice.id, "rejected"),
             (bob.id, "confirmed"),
@@ -169,8 +173,7 @@ def test_sweeping_old_content_keeps_labelled_faces(tmp_path: Path) -> None:
             _face(cat, "old", 100),
             _face(cat, "old", 200),
         )
-        person = cat.add_person("Ann")
-        cat.confirm(labelled, person.id)
+        person = PeopleService(cat).enroll(labelled, "Ann")
         cat.db.execute(
             "INSERT INTO assignments VALUES (?, ?, 'suggested', 0.7, ?)",
             (suggested, person.id, now()),
@@ -195,10 +198,10 @@ def test_purge_missing_removes_only_faces_no_file_shows(tmp_path: Path) -> None:
             "INSERT INTO embeddings VALUES (?, 'm', ?, 2, ?)",
             (gone, np.zeros(2, "<f4").tobytes(), now()),
         )
-        p = cat.add_person("Ann")
-        cat.confirm(gone, p.id)
-        cat.set_cover(p.id, gone)
-        cat.add_constraint(kept, gone, "cannot-link")
+        svc = PeopleService(cat)
+        p = svc.enroll(gone, "Ann")
+        svc.set_cover(p.id, gone)
+        svc.answer(kept, gone, same=False)
         assert cat.counts().faces_missing == 1
         dry = cat.purge_missing(dry_run=True)
         assert (dry.photos, dry.faces, dry.labels) == (2, 1, 2)

@@ -18,6 +18,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from album.catalog import Catalog
 from album.cli import main
+from album.people import PeopleService
 from album.scan import ModelMismatchError, ScanControl, Scanner, ScanSettings
 from album.scan.reembed import Reembedder
 from album.scan.thumbnails import Thumbnails
@@ -200,8 +201,7 @@ def test_moved_and_copied_photos_keep_faces_and_labels(album, scanner, catalog) 
     src = album / "img_0002.jpg"
     photo = catalog.photo_by_path(src)
     face = catalog.faces_of_photo(photo)[0]
-    person = catalog.add_person("Somebody")
-    catalog.confirm(face.id, person.id)
+    person = PeopleService(catalog).enroll(face.id, "Somebody")
     faces = face_set(catalog)
 
     (album / "2024" / "trip").mkdir(parents=True)
@@ -246,8 +246,7 @@ def test_pixel_identical_edit_keeps_face_ids(lfw, tmp_path, scanner, catalog) ->
     scanner.run([folder])
     path = folder / "img_0000.png"
     faces = catalog.faces_of_photo(catalog.photo_by_path(path))
-    person = catalog.add_person("Tagged")
-    catalog.confirm(faces[0].id, person.id)
+    PeopleService(catalog).enroll(faces[0].id, "Tagged")
     info = PngInfo()
     info.add_text("Comment", "edited in another app")
     Image.open(path).save(path, pnginfo=info)
@@ -263,8 +262,7 @@ def test_deleted_photo_goes_missing_then_purge_removes_it(album, scanner, catalo
     scanner.run([album])
     gone = album / "img_0004.jpg"
     face = catalog.faces_of_photo(catalog.photo_by_path(gone))[0]
-    person = catalog.add_person("Gone")
-    catalog.confirm(face.id, person.id)
+    person = PeopleService(catalog).enroll(face.id, "Gone")
     gone.unlink()
     s = scanner.run([album])
     assert s.missing == 1
@@ -290,8 +288,7 @@ def test_model_switch_adds_embeddings_resumably(album, scanner, catalog, detecto
     base = catalog.model
     faces = face_set(catalog)
     face_id = next(iter(faces))
-    person = catalog.add_person("Kept")
-    catalog.confirm(face_id, person.id)
+    PeopleService(catalog).enroll(face_id, "Kept")
     spec = replace(get_spec("dlib-resnet-v1"), name="dlib-resnet-v1-noflip-test", flip=False)
     register(spec)
     new = Embedder(spec)

@@ -10,6 +10,7 @@ from PIL import Image
 from album.catalog import Catalog
 from album.catalog.schema import now
 from album.cli import main
+from album.people import PeopleService
 from models.registry import get_spec
 from training.data import chips_from_confirmed, confirmed_faces
 
@@ -41,15 +42,14 @@ def _catalog(tmp_path, extra_people: int = 0):
                 (h, json.dumps(LANDMARKS), now()),
             )
             face_ids.append(cur.lastrowid)
-        ann, other = cat.add_person("Ann"), cat.add_person(None)
-        cat.confirm(face_ids[0], ann.id)
-        cat.confirm(face_ids[1], ann.id)
-        cat.confirm(face_ids[2], other.id)
-        cat.reject(face_ids[3], ann.id)
+        svc = PeopleService(cat)
+        ann = svc.enroll(face_ids[0], "Ann")
+        svc.move([face_ids[1]], ann.id)
+        other = svc.split(svc.enroll(face_ids[2], "Other").id, [face_ids[2]])  # unnamed
+        svc.reject([face_ids[3]], ann.id)
         for j in range(extra_people):
-            person = cat.add_person(f"P{j}")
-            cat.confirm(face_ids[5 + 2 * j], person.id)
-            cat.confirm(face_ids[6 + 2 * j], person.id)
+            person = svc.enroll(face_ids[5 + 2 * j], f"P{j}")
+            svc.move([face_ids[6 + 2 * j]], person.id)
         cat.db.conn.commit()
     return path, ann.id, other.id
 

@@ -8,7 +8,8 @@ A trained model is two files in ``models.registry.trained_dir()``:
   ``calibration`` [slope, midpoint], ``description``, ``created`` (ISO time), ``sha256`` of the
   weights file, and ``training`` (figures: before/after, epochs, data...).
 
-The registry discovers the pair and builds the network with :func:`load_trained_network`.
+The registry discovers the pair and builds the network with
+:func:`models.trained.load_trained_network` (re-exported here).
 
 A training run keeps its resumable state in a run folder: ``state.safetensors`` (model and
 optimizer tensors) and ``state.json`` (epoch, history, optimizer settings, config).
@@ -17,7 +18,6 @@ optimizer tensors) and ``state.json`` (epoch, history, optimizer settings, confi
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -27,7 +27,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from training.models import architecture_of, build_architecture
+from models.trained import file_sha256 as _sha256
+from models.trained import load_trained_network as load_trained_network
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -49,10 +50,6 @@ def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- trained models -------------------------------------------------------------------------
@@ -99,25 +96,6 @@ def save_trained(
     meta_path = folder / f"{name}.json"
     _write_json(meta_path, meta)
     return meta_path
-
-
-def load_trained_network(meta: dict, weights: Path) -> nn.Module:
-    """Rebuild the base architecture described by ``meta`` and load ``weights`` (safetensors)
-    into it, strictly; returns the network in eval mode. Checks the recorded SHA-256 when the
-    metadata has one."""
-    weights = Path(weights)
-    expected = meta.get("sha256")
-    if expected and _sha256(weights) != expected:
-        from models.registry import WeightsMissingError
-
-        raise WeightsMissingError(
-            f"the weights of trained model {meta.get('name')!r} changed since training "
-            f"({weights}); train it again or restore the file"
-        )
-    arch = architecture_of(meta)
-    net = build_architecture(arch, int(meta.get("embedding_size") or 0) or None)
-    net.load_state_dict(load_file(str(weights)), strict=True)
-    return net.eval()
 
 
 def refresh_registry(name: str):

@@ -22,17 +22,18 @@ from dataclasses import dataclass
 
 from torch import nn
 
-DLIB = "dlib-resnet-v1"
-INCEPTION = "inception-resnet-v1"
-ARCHITECTURES = (DLIB, INCEPTION)
-# Base name -> (architecture, registered spec giving the chip template and pre-processing).
-PRETRAINED = {
-    DLIB: (DLIB, DLIB),
-    "facenet-vggface2": (INCEPTION, "facenet-vggface2"),
-    "facenet-casia": (INCEPTION, "facenet-casia"),
-}
+# The architectures and the checkpoint reader live in models/ (the registry loads trained
+# models with them); re-exported here for training code.
+from models.trained import ARCHITECTURES as ARCHITECTURES
+from models.trained import DLIB as DLIB
+from models.trained import INCEPTION as INCEPTION
+from models.trained import NATIVE_SIZE as NATIVE_SIZE
+from models.trained import PRETRAINED as PRETRAINED
+from models.trained import architecture_of as architecture_of
+from models.trained import build_architecture as build_architecture
+from models.trained import set_embedding_size as set_embedding_size
+
 SCRATCH = {INCEPTION: (INCEPTION, "facenet-vggface2")}
-NATIVE_SIZE = {DLIB: 128, INCEPTION: 512}
 
 
 @dataclass
@@ -44,39 +45,6 @@ class BaseModel:
     spec_name: str  # registered embedder whose chip template / preprocess the net expects
     init: str  # where the weights came from: a base name, "scratch", or "trained:<name>"
     embedding_size: int
-
-
-def build_architecture(architecture: str, embedding_size: int | None = None) -> nn.Module:
-    """An untrained network of ``architecture`` with an ``embedding_size`` output."""
-    size = embedding_size or NATIVE_SIZE[architecture]
-    if architecture == DLIB:
-        from models.dlib_resnet import DlibResNet
-
-        net = DlibResNet()
-    elif architecture == INCEPTION:
-        from facenet_pytorch.models.inception_resnet_v1 import InceptionResnetV1
-
-        net = InceptionResnetV1(pretrained=None, classify=False)
-    else:
-        raise ValueError(
-            f"unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}"
-        )
-    return set_embedding_size(net, architecture, size)
-
-
-def set_embedding_size(net: nn.Module, architecture: str, size: int) -> nn.Module:
-    """Replace the last layer by a new one of ``size`` outputs when it has another size."""
-    if architecture == DLIB:
-        if net.fc.out_features != size:
-            net.fc = nn.Linear(net.fc.in_features, size, bias=False)
-        net.embedding_size = size
-    elif architecture == INCEPTION:
-        if net.last_linear.out_features != size:
-            net.last_linear = nn.Linear(net.last_linear.in_features, size, bias=False)
-            net.last_bn = nn.BatchNorm1d(size, eps=0.001, momentum=0.1, affine=True)
-    else:
-        raise ValueError(f"unknown architecture {architecture!r}")
-    return net
 
 
 def base_names() -> list[str]:
@@ -124,14 +92,6 @@ def base_spec_name(base: str) -> str:
         return SCRATCH[base][1]
     registry.get_spec(base)  # raises UnknownModelError with the known names
     return json.loads((registry.trained_dir() / f"{base}.json").read_text())["base"]
-
-
-def architecture_of(meta: dict) -> str:
-    """The architecture a checkpoint's metadata names (older files: inferred from the base)."""
-    if meta.get("architecture"):
-        return str(meta["architecture"])
-    base = meta.get("base", DLIB)
-    return PRETRAINED.get(base, (INCEPTION, base))[0]
 
 
 def _output_size(net: nn.Module, arch: str) -> int:

@@ -1,10 +1,15 @@
-"""``Catalog``: the open catalog file, its queries, and the writes that carry user decisions.
+"""``Catalog``: the open catalog file, its queries, and its one way to write (``write()``).
 
-Machine writes (scanning, re-embedding) live in ``album.scan``; they go through ``Catalog.db``
-and never touch user rows (see ``album.catalog.schema``).
+User decisions are written by ``album.people.PeopleService`` only; machine writes (scanning,
+re-embedding) live in ``album.scan`` and never touch user rows (see ``album.catalog.schema``).
 
 One ``Catalog`` per thread: the SQLite connection is not shared across threads. Other
 processes (the GUI, a second command) may read while a scan writes (WAL mode).
+
+Every transaction that writes after reading is taken up front (``BEGIN IMMEDIATE``): in WAL
+mode a deferred transaction that reads, then writes, fails at once with "database is locked"
+when another connection committed in between (the busy timeout cannot help there), whereas
+``BEGIN IMMEDIATE`` waits for the other writer's transaction like any lock.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +38,7 @@ from album.catalog.records import (
     StatusCounts,
     path_to_db,
 )
-from album.catalog.schema import SchemaError, migrate, now
+from album.catalog.schema import SCHEMA_VERSION, SchemaError, current_version, migrate, now
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,59 @@ log = logging.getLogger(__name__)
 _PRESENT_CONTENT = (
     "SELECT content_hash FROM photos WHERE status != 'missing' AND content_hash IS NOT NULL"
 )
+
+
+class CatalogBusyError(sqlite3.OperationalError):
+    """Another program kept the catalog's write lock for too long (the message says so)."""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+@contextmanager
+def write_transaction(
+    db: sqlite_utils.Database, attempts: int = 3
+) -> Iterator[sqlite_utils.Database]:
+    """One write transaction on ``db``, its write lock taken up front (``BEGIN IMMEDIATE``).
+
+    Waiting for another writer is the busy timeout's job; on top of it, a "database is
+    locked" at BEGIN (e.g. while another process recovers the WAL) is retried ``attempts``
+    times before ``CatalogBusyError``. Inside a transaction already open: a savepoint.
+    Commits on success, rolls back on any exception.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    delay = 0.1
+    for attempt in range(attempts):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            if attempt == attempts - 1:
+                raise CatalogBusyError(
+                    "the catalog is busy: another program has been writing to it for too long "
+                    f"({exc}); try again in a moment"
+                ) from exc
+            log.info("catalog busy (%s), retrying", exc)
+            time.sleep(delay)
+            delay *= 2
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
 
 
 @dataclass(frozen=True)
@@ -58,6 +118,7 @@ class Catalog:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 30.0) -> None:
         self.path = Path(path) if path is not None else default_catalog_path()
+        self._snapshot = False  # a read snapshot begun by begin_read() is open
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(str(self.path), timeout=timeout)
@@ -69,6 +130,10 @@ class Catalog:
             # WAL + NORMAL: a killed process loses nothing committed; power loss may lose the
             # last transactions but never corrupts the file.
             self.db.execute("PRAGMA synchronous = NORMAL")
+            if 0 < current_version(self.db) < SCHEMA_VERSION:
+                from album.catalog.backup import backup
+
+                backup(self, reason=f"before-migration-{SCHEMA_VERSION}")
             self.version = migrate(self.db)
         except sqlite3.DatabaseError as exc:
             raise SchemaError(f"{self.path}: cannot open the catalog ({exc})") from exc
@@ -81,6 +146,37 @@ class Catalog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def write(self) -> AbstractContextManager[sqlite_utils.Database]:
+        """The write transaction every multi-statement write uses: ``with catalog.write():``
+        (see ``write_transaction``)."""
+        return write_transaction(self.db)
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite_utils.Database]:
+        """A consistent snapshot: every query inside sees the catalog as of the first one,
+        whatever other connections commit meanwhile. Writes nothing."""
+        self.begin_read()
+        try:
+            yield self.db
+        finally:
+            self.end_read()
+
+    def begin_read(self) -> None:
+        """Start a read snapshot (``read()`` without a block); ``end_read`` ends it. Inside
+        a transaction already open, that one is the snapshot."""
+        if not self.db.conn.in_transaction:
+            self.db.conn.execute("BEGIN")
+            self._snapshot = True
+
+    def end_read(self) -> None:
+        """End the snapshot ``begin_read`` started, if any (nothing else is committed)."""
+        if self._snapshot:
+            self._snapshot = False
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT")
 
     def _rows(self, sql: str, params: tuple | list | dict = ()) -> Iterator[dict]:
         return self.db.query(sql, params)
@@ -198,7 +294,7 @@ class Catalog:
             )
         ]
 
-    # --- people and the user's decisions ------------------------------------------------------
+    # --- people and the user's decisions (read here, written by album.people.PeopleService) --
 
     def people(self) -> list[Person]:
         return [Person.from_row(r) for r in self._rows("SELECT * FROM people ORDER BY id")]
@@ -206,72 +302,6 @@ class Catalog:
     def person(self, person_id: int) -> Person | None:
         row = next(self._rows("SELECT * FROM people WHERE id = ?", (person_id,)), None)
         return Person.from_row(row) if row else None
-
-    def add_person(self, name: str | None = None) -> Person:
-        t = now()
-        cur = self.db.execute(
-            "INSERT INTO people (name, created_at, updated_at) VALUES (?, ?, ?)", (name, t, t)
-        )
-        person = self.person(cur.lastrowid)
-        assert person is not None
-        return person
-
-    def rename_person(self, person_id: int, name: str | None) -> None:
-        self.db.execute(
-            "UPDATE people SET name = ?, updated_at = ? WHERE id = ?", (name, now(), person_id)
-        )
-
-    def set_hidden(self, person_id: int, hidden: bool) -> None:
-        self.db.execute(
-            "UPDATE people SET hidden = ?, updated_at = ? WHERE id = ?",
-            (int(hidden), now(), person_id),
-        )
-
-    def set_cover(self, person_id: int, face_id: int | None) -> None:
-        self.db.execute(
-            "UPDATE people SET cover_face_id = ?, updated_at = ? WHERE id = ?",
-            (face_id, now(), person_id),
-        )
-
-    def confirm(self, face_id: int, person_id: int) -> None:
-        """The user says: this face is this person (replaces any other positive assignment)."""
-        with self.db.atomic():
-            self.db.execute(
-                "DELETE FROM assignments WHERE face_id = ? AND source != 'rejected'", (face_id,)
-            )
-            self.db.execute(
-                "INSERT INTO assignments (face_id, person_id, source, updated_at) "
-                "VALUES (?, ?, 'confirmed', ?) ON CONFLICT (face_id, person_id) DO UPDATE "
-                "SET source = 'confirmed', confidence = NULL, updated_at = excluded.updated_at",
-                (face_id, person_id, now()),
-            )
-
-    def reject(self, face_id: int, person_id: int) -> None:
-        """The user says: this face is not this person."""
-        self.db.execute(
-            "INSERT INTO assignments (face_id, person_id, source, updated_at) "
-            "VALUES (?, ?, 'rejected', ?) ON CONFLICT (face_id, person_id) DO UPDATE "
-            "SET source = 'rejected', confidence = NULL, updated_at = excluded.updated_at",
-            (face_id, person_id, now()),
-        )
-
-    def merge_people(self, source_id: int, target_id: int) -> None:
-        """The user merges ``source_id`` into ``target_id``: its confirmed faces move over,
-        and the source person is kept (``merged_into``) so the decision is recorded."""
-        with self.db.atomic():
-            t = now()
-            self.db.execute(
-                "UPDATE assignments SET person_id = ?, updated_at = ? "
-                "WHERE person_id = ? AND source = 'confirmed'",
-                (target_id, t, source_id),
-            )
-            self.db.execute(
-                "DELETE FROM assignments WHERE person_id = ? AND source != 'rejected'", (source_id,)
-            )
-            self.db.execute(
-                "UPDATE people SET merged_into = ?, updated_at = ? WHERE id = ?",
-                (target_id, t, source_id),
-            )
 
     def assignments(self, face_id: int | None = None) -> list[Assignment]:
         sql = "SELECT face_id, person_id, source, confidence FROM assignments"
@@ -281,15 +311,6 @@ class Catalog:
         return [
             Assignment(*r) for r in self.db.execute(sql + " ORDER BY face_id, person_id", params)
         ]
-
-    def add_constraint(self, face_a: int, face_b: int, kind: str) -> None:
-        """The user says two faces are ('must-link') or are not ('cannot-link') one person."""
-        a, b = sorted((face_a, face_b))
-        self.db.execute(
-            "INSERT INTO constraints (face_a, face_b, kind, created_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (face_a, face_b) DO UPDATE SET kind = excluded.kind",
-            (a, b, kind, now()),
-        )
 
     def constraints(self) -> list[Constraint]:
         return [
@@ -337,7 +358,7 @@ class Catalog:
         attached to faces of photos that are gone. ``dry_run`` only counts.
         """
         gone = f"SELECT id FROM faces WHERE content_hash NOT IN ({_PRESENT_CONTENT})"
-        with self.db.atomic():
+        with self.write():
             photos = int(self._one("SELECT COUNT(*) FROM photos WHERE status = 'missing'") or 0)
             faces = int(self._one(f"SELECT COUNT(*) FROM ({gone})") or 0)
             labels = int(

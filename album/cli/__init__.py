@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", default=None, help="cpu, cuda or auto (default: auto)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"album {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         module = importlib.import_module(f"album.cli.{name}")
@@ -35,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from album.desktop import shadowed_packages
+
+    # Before the commands are imported: they import models, and another package of that
+    # name (e.g. a models/ folder in the current directory) would fail obscurely.
+    for problem in shadowed_packages():
+        print(f"album: {problem}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -52,6 +60,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"album: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        from album.catalog.lock import CatalogLockedError
+        from album.catalog.store import CatalogBusyError
+
+        if isinstance(exc, CatalogLockedError | CatalogBusyError):  # another job or program
+            print(f"album: {exc}", file=sys.stderr)
+            return 3
+        raise
+
+
+def _version() -> str:
+    from album.desktop import version
+
+    return version()
 
 
 class UserError(Exception):

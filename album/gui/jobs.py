@@ -128,7 +128,9 @@ class JobRunner(QObject):
                 ) from exc
 
         self._name, self.control, self.cancellable = name, control, cancellable
-        worker = create_worker(work, _start_thread=False)
+        # _ignore_errors: errors arrive through ``failed`` (below); superqt would otherwise
+        # also re-raise them in the GUI event loop, where nobody handles them.
+        worker = create_worker(work, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(lambda result: self._done(name, result, on_done))
         worker.errored.connect(lambda exc: self._error(name, exc))
         self._worker = worker

@@ -3,9 +3,12 @@ running job (progress, ETA, pause, cancel); Ctrl+Z undoes the last people operat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sqlite3
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,18 @@ from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
 
 log = logging.getLogger(__name__)
+
+
+def _in_words(exc: BaseException) -> str:
+    """An error for the user: what happened, without Python's class names where possible."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+        return (
+            "The catalog is busy: another program is writing to it. Nothing was changed; "
+            f"try again in a moment. ({exc})"
+        )
+    if isinstance(exc, sqlite3.Error):
+        return f"The catalog could not be changed: {exc}. Nothing was changed."
+    return f"{exc} ({type(exc).__name__})" if str(exc) else type(exc).__name__
 
 
 class TaskBar(QWidget):
@@ -278,6 +293,7 @@ class MainWindow(QMainWindow):
         """Re-read people (and the open person) from the catalog."""
         if not self.ready:
             return
+        self.session.sync_model()  # after a re-embed: people on the new model's embeddings
         svc = self.session.people
         rows = [PersonRow(s.id, s.person.name, s.faces, s.suggested) for s in svc.people()]
         self.thumbs.invalidate("person")
@@ -315,13 +331,10 @@ class MainWindow(QMainWindow):
 
     def op(self, fn: Callable[[Any], Any], done: str) -> Any:
         """Run a people operation now (they are quick SQL), show what happened or why not,
-        refresh. Returns its result, or False when refused."""
-        from album.people.service import PeopleError
-
-        try:
-            result = fn(self.session.people)
-        except PeopleError as exc:
-            self.show_message(str(exc), error=True)
+        refresh. Returns its result, or ``False`` when it was refused or failed (test with
+        ``is False``: some operations return None or 0)."""
+        ok, result = self._guard(lambda: fn(self.session.people), "The change was not made")
+        if not ok:
             return False
         self.show_message(f"{done}. Ctrl+Z to undo.")
         self.refresh()
@@ -330,9 +343,41 @@ class MainWindow(QMainWindow):
     def undo(self) -> None:
         if not self.ready:
             return
-        entry = self.session.people.undo()
-        self.show_message(f"Undone: {entry.summary}" if entry else "Nothing to undo")
+        ok, entry = self._guard(self.session.people.undo, "Undo failed")
+        if ok:
+            self.show_message(f"Undone: {entry.summary}" if entry else "Nothing to undo")
         self.refresh()
+
+    def _guard(self, fn: Callable[[], Any], title: str) -> tuple[bool, Any]:
+        """Run ``fn``; a refusal (PeopleError) goes to the status bar, any other error to a
+        message box titled ``title``, in words, with the traceback logged and under
+        "details"."""
+        from album.people.errors import PeopleError
+
+        try:
+            return True, fn()
+        except PeopleError as exc:
+            self.show_message(str(exc), error=True)
+        except Exception as exc:
+            details = traceback.format_exc()
+            log.error("%s: %s\n%s", title, exc, details)
+            # A failed write rolled back; re-read so the views show what is really stored.
+            with contextlib.suppress(Exception):
+                self.refresh()
+            self.show_error(title, _in_words(exc), details)
+        return False, None
+
+    def show_error(self, title: str, text: str, details: str = "") -> None:
+        """A non-blocking warning box (and the text in the status bar)."""
+        self.show_message(f"{title}: {text}", error=True)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
+        )
+        if details:
+            box.setDetailedText(details)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.error_box = box
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.statusBar().showMessage(("⚠ " if error else "") + text, 8000)
@@ -534,6 +579,8 @@ class MainWindow(QMainWindow):
             )
             if s.errors:
                 text += f", {s.errors} unreadable"
+            if result.names is not None and result.names.named:
+                text += f" · {result.names.named} named from the photos' metadata"
             if result.cluster is not None:
                 text += f" · {result.cluster.clusters} groups"
             self.show_message(text)
@@ -553,16 +600,7 @@ class MainWindow(QMainWindow):
 
     def _job_failed(self, name: str, err: JobError) -> None:
         self.last_error = err
-        self.refresh()
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            f"{name} failed",
-            str(err),
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        if err.details:
-            box.setDetailedText(err.details)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
-        self.error_box = box
+        log.error("job %s failed: %s\n%s", name, err, err.details)
+        with contextlib.suppress(Exception):  # the failure itself is what the user must see
+            self.refresh()
+        self.show_error(f"{name} failed", str(err), err.details)

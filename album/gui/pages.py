@@ -340,7 +340,7 @@ class PersonPage(QWidget):
     def _merge_into(self, target: int) -> None:
         pid = self.person_id
         result = self.op(lambda s: s.merge(pid, target), "Merged")
-        if result is not None:
+        if result is not False:  # False: refused (the status bar says why)
             self.person_id = result.id
             self.reload()
 

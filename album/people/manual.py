@@ -17,7 +17,7 @@ import numpy as np
 
 from album.catalog import Catalog
 from album.catalog.records import Box
-from album.people.service import PeopleError
+from album.people.errors import PeopleError
 
 PAD = 0.3  # the detector sees the box grown by this fraction of its size on each side
 MIN_SIDE = 8.0  # smallest box (original pixels) accepted

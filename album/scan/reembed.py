@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from album.catalog.backup import backup
+from album.catalog.lock import interrupt_dead_runs, writer_job
 from album.catalog.records import path_from_db
 from album.catalog.schema import now
 from album.catalog.store import Catalog
@@ -111,11 +113,25 @@ class Reembedder:
     def run(
         self, progress: ProgressCallback | None = None, control: ScanControl | None = None
     ) -> ReembedSummary:
+        """Embed the faces still lacking a vector of the new model, then switch to it.
+
+        A writer job: raises ``CatalogLockedError`` while a scan or re-cluster runs. The
+        catalog is backed up first (``backups/`` beside it) when this changes its model.
+        """
+        with writer_job(self.catalog, "re-embed", f"{self.catalog.path} with {self.embedder.name}"):
+            current = self.catalog.model
+            if current is not None and current != self.embedder.name:
+                backup(self.catalog, reason=f"before-model-{self.embedder.name}")
+            return self._run(progress, control)
+
+    def _run(
+        self, progress: ProgressCallback | None, control: ScanControl | None
+    ) -> ReembedSummary:
         control = control or ScanControl()
         started = time.perf_counter()
         db = self.catalog.db
         model = self.embedder.name
-        db.execute("UPDATE scan_runs SET status = 'interrupted' WHERE status = 'running'")
+        interrupt_dead_runs(self.catalog)  # the writer lock is ours
         run_id = db.execute(
             "INSERT INTO scan_runs (kind, status, started_at, updated_at, model_id, settings, "
             "pid) VALUES ('reembed', 'running', ?, ?, ?, ?, ?)",
@@ -182,7 +198,7 @@ class Reembedder:
             chips.append(self.embedder.chips(item.image.rgb, faces))
             ids.extend(face_id for face_id, _ in job.faces)
         vectors = self.embedder.embed_chips(np.concatenate(chips)) if chips else []
-        with self.catalog.db.atomic():
+        with self.catalog.write():
             t = now()
             for face_id, vector in zip(ids, vectors, strict=True):
                 writer.put_embedding(face_id, vector, t)
