@@ -13,7 +13,44 @@ differ. Sources where MTCNN sees no central face, or sees a second face inside t
 are not used, so the truth lists every face in the photo.
 
 truth.json: {"size": [w, h], "photos": {"photo_00000.jpg": [{"identity": "Colin_Powell",
-"source": "Colin_Powell/Colin_Powell_0001.jpg", "box": [left, top, right, bottom]}, ...]}}
+"source": "Colin_Powell/Colin_Powell_0001.jpg", "box": [left, top, right, bottom],
+"yaw": -4.2}, ...]}}; ``yaw`` is the source face's yaw in degrees (``models.pose``).
+
+Validation albums (any of the options below; without them the album is made as above):
+
+    .venv/bin/python benchmarks/make_album.py OUT --split test --damage --people 30 \
+        --photos 120 --faces 1-6 --seed 9
+
+* ``--split dev|test|all``: only LFW people of that half (``album.evaluation.splits``). Tune on
+  ``dev``; report on ``test``.
+* ``--people N``: a fixed cast of N people with >= 4 LFW images each (up to 16 of them
+  looked at, at least 3 usable), every one in several photos, like a family album.
+* ``--damage``: per face, independently (seeded): 15% of faces 24-60 px wide, the rest 60 px up
+  to the largest size; Gaussian blur on 20% (sigma 1-4% of the face width); in-plane rotation
+  of 20% by 10-45 degrees either way (the pasted region turns about the face's centre; the
+  true box is the axis-aligned box of the rotated face box). Per photo: JPEG quality 30-90,
+  10% grayscale, 10% "tight crops": the photo is one face cut to its box grown by 10% (5% each
+  side), 60-300 px wide, like a profile picture, not a 12 MP photo. About 20% of faces are
+  drawn from turned sources (|yaw| >= 25 degrees by ``models.pose.yaw_degrees`` on MTCNN's
+  landmarks), where the people have such images. A detector that boxes a rotated face upright
+  overlaps its true box less: about IoU 0.5 at 45 degrees for a box of the face's own size.
+
+With any of these options, one person is at most once per photo, and each face takes the
+least-used source image of the people not yet in the photo: an image is pasted again only once
+every image has been, and people with more images appear more often. Every face record also
+has ``damage`` ({"width": px, "blur": sigma px or 0, "rotation": degrees or 0, "grayscale",
+"tight_crop", "jpeg_quality"}), and the truth has ``split``, ``seed``, ``people`` (the cast,
+or null), ``damage`` (the settings, or null) and ``photo_info`` ({name: {"size",
+"jpeg_quality", "grayscale", "tight_crop"}}); tight crops are smaller than ``size``.
+
+What such an album can show: recall and grouping under small, blurred, compressed, grey,
+rotated and tightly framed faces, with turned faces among them, on people nothing was tuned
+on. What it cannot: LFW's turned faces are mostly moderately turned (|yaw| 25-50 degrees; few
+beyond 50, almost no true 90-degree profiles), and LFW images are small (250x250, faces about
+110 px), so big pasted faces are upscaled and carry no more detail than 110 px; every damage is
+synthetic (no occlusion, lighting, age gap or real camera noise); an identity's sources are
+often from one event, and a source image may be pasted more than once when a person has few,
+so a group is easier to find than in a real album.
 """
 
 from __future__ import annotations
@@ -23,11 +60,11 @@ import json
 import logging
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
@@ -37,6 +74,10 @@ log = logging.getLogger("make_album")
 
 # Pasted region around the face box: context (hair, chin) makes the paste look like a head.
 CONTEXT = 1.6
+# A tight crop is the face box grown by this fraction of its width and height (half each side).
+TIGHT_MARGIN = 0.10
+TURNED = 25.0  # |yaw| in degrees from which a source counts as turned (models.pose.FRONTAL)
+MIN_IMAGES = 4  # a cast member has at least this many LFW images
 
 
 @dataclass(frozen=True)
@@ -44,31 +85,105 @@ class Source:
     path: Path
     identity: str
     box: tuple[float, float, float, float]  # MTCNN box in the source image
+    yaw: float = 0.0  # degrees, from MTCNN's landmarks (models.pose.yaw_degrees)
+
+    @property
+    def turned(self) -> bool:
+        return abs(self.yaw) >= TURNED
 
 
-def find_sources(lfw: Path, count: int, rng: random.Random) -> list[Source]:
-    """``count`` LFW images with exactly one face in the pasted region, and its MTCNN box."""
+@dataclass(frozen=True)
+class Damage:
+    """What ``--damage`` does; shares are probabilities per face or per photo."""
+
+    small_share: float = 0.15  # faces drawn from ``small`` instead of the normal sizes
+    small: tuple[int, int] = (24, 60)  # face box width, px
+    jpeg_quality: tuple[int, int] = (30, 90)  # per photo
+    blur_share: float = 0.2
+    blur: tuple[float, float] = (0.01, 0.04)  # Gaussian sigma as a fraction of the face width
+    rotate_share: float = 0.2
+    rotation: tuple[float, float] = (10.0, 45.0)  # |angle| in degrees, either direction
+    grayscale_share: float = 0.1  # per photo
+    tight_share: float = 0.1  # photos that are one tightly cropped face
+    tight_width: tuple[int, int] = (60, 300)  # face box width in a tight crop, px
+    turned_share: float = 0.2  # face slots that ask for a turned source
+
+
+def _detector():
     from models.detector import FaceDetector
 
-    files = sorted(lfw.glob("*/*.jpg"))
+    return FaceDetector(min_face_size=20)
+
+
+def detect_source(path: Path, detector) -> Source | None:
+    """The face nearest the centre of an LFW image, or None when there is none or when
+    another face reaches into the region that would be pasted."""
+    from models.pose import yaw_degrees
+
+    im = np.asarray(Image.open(path).convert("RGB"))
+    faces = detector.detect(im)
+    if not faces:
+        return None
+    h, w = im.shape[:2]
+    main = min(faces, key=lambda f: np.hypot(*(f.box[:2] + f.box[2:] - (w, h)) / 2))
+    region = _expand(tuple(main.box), CONTEXT)
+    if any(f is not main and _overlaps(tuple(f.box), region) for f in faces):
+        return None
+    box = tuple(float(v) for v in main.box)
+    return Source(path, path.parent.name, box, round(yaw_degrees(main.landmarks), 1))
+
+
+def find_sources(lfw: Path, count: int, rng: random.Random, split: str = "all") -> list[Source]:
+    """``count`` LFW images of ``split``'s people with exactly one face in the pasted region,
+    and its MTCNN box."""
+    from album.evaluation.splits import in_split
+
+    files = [f for f in sorted(lfw.glob("*/*.jpg")) if in_split(f.parent.name, split)]
     if not files:
         raise FileNotFoundError(f"no LFW images under {lfw}")
-    detector = FaceDetector(min_face_size=20)
+    detector = _detector()
     sources: list[Source] = []
     for path in rng.sample(files, min(len(files), count * 2)):
-        im = np.asarray(Image.open(path).convert("RGB"))
-        faces = detector.detect(im)
-        if not faces:
+        source = detect_source(path, detector)
+        if source is None:
             continue
-        h, w = im.shape[:2]
-        main = min(faces, key=lambda f: np.hypot(*(f.box[:2] + f.box[2:] - (w, h)) / 2))
-        region = _expand(tuple(main.box), CONTEXT)
-        if any(f is not main and _overlaps(tuple(f.box), region) for f in faces):
-            continue
-        sources.append(Source(path, path.parent.name, tuple(float(v) for v in main.box)))
+        sources.append(source)
         if len(sources) == count:
             break
     return sources
+
+
+def find_cast(
+    lfw: Path, people: int, rng: random.Random, split: str = "all", per_person: int = 16
+) -> dict[str, list[Source]]:
+    """``people`` random people of ``split`` with >= ``MIN_IMAGES`` LFW images, each with the
+    usable sources among up to ``per_person`` of their images (at least 3 usable)."""
+    from album.evaluation.splits import in_split
+
+    folders = [d for d in sorted(lfw.iterdir()) if d.is_dir() and in_split(d.name, split)]
+    candidates = [d for d in folders if len(list(d.glob("*.jpg"))) >= MIN_IMAGES]
+    if not candidates:
+        raise FileNotFoundError(f"no LFW person with >= {MIN_IMAGES} images under {lfw}")
+    rng.shuffle(candidates)
+    detector = _detector()
+    cast: dict[str, list[Source]] = {}
+    for folder in candidates:
+        files = sorted(folder.glob("*.jpg"))
+        found = [detect_source(f, detector) for f in rng.sample(files, min(len(files), per_person))]
+        usable = [s for s in found if s is not None]
+        if len(usable) >= 3:
+            cast[folder.name] = usable
+            log.info(
+                "cast %s: %d sources, %d turned",
+                folder.name,
+                len(usable),
+                sum(s.turned for s in usable),
+            )
+        if len(cast) == people:
+            break
+    if len(cast) < people:
+        log.warning("only %d people with enough usable images in split", len(cast))
+    return cast
 
 
 def _expand(box: tuple[float, ...], factor: float) -> tuple[float, float, float, float]:
@@ -109,10 +224,20 @@ def background(size: tuple[int, int], rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
-def paste_face(canvas: Image.Image, source: Source, face_size: int, at: tuple[int, int]) -> list:
-    """Paste ``source`` so its face box is ``face_size`` px wide at ``at`` (the region's corner).
+def paste_face(
+    canvas: Image.Image,
+    source: Source,
+    face_size: int,
+    at: tuple[int, int],
+    angle: float = 0.0,
+    blur: float = 0.0,
+) -> list:
+    """Paste ``source`` so its face box is ``face_size`` px wide at ``at`` (the region's corner),
+    turned by ``angle`` degrees (counter-clockwise) about the face's centre and blurred with a
+    Gaussian of ``blur`` px (sigma, in canvas pixels).
 
-    Returns the face's box in canvas pixels.
+    Returns the face's box in canvas pixels: for a turned face, the axis-aligned box of the
+    turned face box. The round mask keeps a turned region inside its square.
     """
     im = Image.open(source.path).convert("RGB")
     box = source.box
@@ -126,15 +251,59 @@ def paste_face(canvas: Image.Image, source: Source, face_size: int, at: tuple[in
     # Also hide pixels that came from outside the source image.
     inside = Image.new("L", im.size, 255).crop(tuple(round(v) for v in region)).resize((side, side))
     mask = Image.fromarray(np.minimum(np.asarray(mask), np.asarray(inside)))
+    if angle:
+        crop = crop.rotate(angle, Image.Resampling.BICUBIC)
+        mask = mask.rotate(angle, Image.Resampling.BICUBIC)
+    if blur > 0:
+        crop = crop.filter(ImageFilter.GaussianBlur(blur))
     mask = mask.filter(ImageFilter.GaussianBlur(max(1, side // 40)))
     canvas.paste(crop, at, mask)
     ox, oy = at[0] - region[0] * k, at[1] - region[1] * k
-    return [
-        round(box[0] * k + ox, 1),
-        round(box[1] * k + oy, 1),
-        round(box[2] * k + ox, 1),
-        round(box[3] * k + oy, 1),
+    out = [box[0] * k + ox, box[1] * k + oy, box[2] * k + ox, box[3] * k + oy]
+    if angle:
+        out = _rotated_box(out, (at[0] + side / 2, at[1] + side / 2), angle)
+    return [round(v, 1) for v in out]
+
+
+def _rotated_box(box: list[float], centre: tuple[float, float], angle: float) -> list[float]:
+    """Axis-aligned box of ``box`` turned by ``angle`` degrees counter-clockwise (as
+    ``Image.rotate`` turns the picture; y points down) about ``centre``."""
+    t = np.radians(angle)
+    c, s = np.cos(t), np.sin(t)
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3])):
+        dx, dy = x - centre[0], y - centre[1]
+        xs.append(centre[0] + dx * c + dy * s)
+        ys.append(centre[1] - dx * s + dy * c)
+    return [float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))]
+
+
+def tight_crop(source: Source, face_size: int, blur: float = 0.0) -> tuple[Image.Image, list]:
+    """A photo that is only the face: the source's box grown by ``TIGHT_MARGIN`` (clipped to
+    the source image), scaled so the face box is ``face_size`` px wide. Returns the photo and
+    the face's box in its pixels."""
+    im = Image.open(source.path).convert("RGB")
+    box = source.box
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    mx, my = bw * TIGHT_MARGIN / 2, bh * TIGHT_MARGIN / 2
+    crop_box = (
+        max(0, round(box[0] - mx)),
+        max(0, round(box[1] - my)),
+        min(im.width, round(box[2] + mx)),
+        min(im.height, round(box[3] + my)),
+    )
+    k = face_size / bw
+    size = (round((crop_box[2] - crop_box[0]) * k), round((crop_box[3] - crop_box[1]) * k))
+    photo = im.crop(crop_box).resize(size, Image.Resampling.BICUBIC)
+    if blur > 0:
+        photo = photo.filter(ImageFilter.GaussianBlur(blur))
+    out = [
+        min(max((box[0] - crop_box[0]) * k, 0.0), size[0]),
+        min(max((box[1] - crop_box[1]) * k, 0.0), size[1]),
+        min(max((box[2] - crop_box[0]) * k, 0.0), size[0]),
+        min(max((box[3] - crop_box[1]) * k, 0.0), size[1]),
     ]
+    return photo, [round(v, 1) for v in out]
 
 
 def make_album(
@@ -147,8 +316,33 @@ def make_album(
     quality: int = 90,
     seed: int = 0,
     prefix: str = "photo",
+    split: str = "all",
+    damage: Damage | None = None,
+    people: int | None = None,
+    per_person: int = 16,
 ) -> dict:
-    """Write ``photos`` JPEGs into ``out`` and return the truth (also written to truth.json)."""
+    """Write ``photos`` JPEGs into ``out`` and return the truth (also written to truth.json).
+
+    ``size`` and ``face_size`` (face box width) are in pixels. ``split``, ``damage`` and
+    ``people`` make a validation album (module docstring); ``per_person``: images looked at per
+    cast member.
+    """
+    if split != "all" or damage is not None or people is not None:
+        return _make_validation_album(
+            lfw,
+            out,
+            photos,
+            size,
+            faces,
+            face_size,
+            quality,
+            seed,
+            prefix,
+            split,
+            damage,
+            people,
+            per_person,
+        )
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     pool = find_sources(lfw, min(400, max(20, photos * faces[1] // 2)), rng)
@@ -173,7 +367,9 @@ def make_album(
                     placed.append(region)
                     box = paste_face(canvas, source, fs, at)
                     rel = source.path.relative_to(lfw).as_posix()
-                    records.append({"identity": source.identity, "source": rel, "box": box})
+                    records.append(
+                        {"identity": source.identity, "source": rel, "box": box, "yaw": source.yaw}
+                    )
                     break
         name = f"{prefix}_{n:05d}.jpg"
         canvas.save(out / name, "JPEG", quality=quality)
@@ -181,6 +377,166 @@ def make_album(
         log.info("%s: %d faces", name, len(records))
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
+
+
+def _make_validation_album(
+    lfw: Path,
+    out: Path,
+    photos: int,
+    size: tuple[int, int],
+    faces: tuple[int, int],
+    face_size: tuple[int, int],
+    quality: int,
+    seed: int,
+    prefix: str,
+    split: str,
+    damage: Damage | None,
+    people: int | None,
+    per_person: int,
+) -> dict:
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    if people is not None:
+        pool = find_cast(lfw, people, rng, split, per_person)
+    else:
+        pool = {}
+        for s in find_sources(lfw, min(400, max(20, photos * faces[1] // 2)), rng, split):
+            pool.setdefault(s.identity, []).append(s)
+    if not pool:
+        raise RuntimeError("no usable LFW source image")
+    truth: dict = {
+        "size": list(size),
+        "face_size": list(face_size),
+        "split": split,
+        "seed": seed,
+        "people": sorted(pool) if people is not None else None,
+        "damage": _as_json(asdict(damage)) if damage is not None else None,
+        "photos": {},
+        "photo_info": {},
+    }
+    uses: dict[Path, int] = {}
+    w, h = size
+    for n in range(photos):
+        name = f"{prefix}_{n:05d}.jpg"
+        q = rng.randint(*damage.jpeg_quality) if damage else quality
+        gray = bool(damage) and rng.random() < damage.grayscale_share
+        tight = bool(damage) and rng.random() < damage.tight_share
+        records = []
+        if tight:
+            assert damage is not None
+            source = _pick(pool, set(), _want_turned(damage, rng), uses, rng)
+            assert source is not None
+            uses[source.path] = uses.get(source.path, 0) + 1
+            fs = rng.randint(*damage.tight_width)
+            blur = _blur(damage, fs, rng)
+            canvas, box = tight_crop(source, fs, blur)
+            records.append(_record(lfw, source, box, fs, blur, 0.0, gray, q, tight))
+        else:
+            canvas = background(size, rng)
+            placed: list[tuple[float, float, float, float]] = []
+            present: set[str] = set()
+            for _ in range(min(rng.randint(*faces), len(pool))):
+                source = _pick(pool, present, _want_turned(damage, rng), uses, rng)
+                if source is None:
+                    break
+                if damage and rng.random() < damage.small_share:
+                    fs = rng.randint(*damage.small)
+                elif damage:
+                    fs = rng.randint(damage.small[1], face_size[1])
+                else:
+                    fs = rng.randint(*face_size)
+                blur = _blur(damage, fs, rng)
+                angle = 0.0
+                if damage and rng.random() < damage.rotate_share:
+                    angle = round(rng.uniform(*damage.rotation) * rng.choice((-1, 1)), 1)
+                side = round(fs * CONTEXT * max(1.0, _aspect(source.box)))
+                if side >= min(w, h):
+                    continue
+                for _try in range(50):
+                    at = (rng.randint(0, w - side), rng.randint(0, h - side))
+                    region = (at[0], at[1], at[0] + side, at[1] + side)
+                    if not any(_overlaps(region, p) for p in placed):
+                        placed.append(region)
+                        present.add(source.identity)
+                        uses[source.path] = uses.get(source.path, 0) + 1
+                        box = paste_face(canvas, source, fs, at, angle, blur)
+                        records.append(_record(lfw, source, box, fs, blur, angle, gray, q, tight))
+                        break
+        if gray:
+            canvas = ImageOps.grayscale(canvas)
+        canvas.save(out / name, "JPEG", quality=q)
+        truth["photos"][name] = records
+        truth["photo_info"][name] = {
+            "size": list(canvas.size),
+            "jpeg_quality": q,
+            "grayscale": gray,
+            "tight_crop": tight,
+        }
+        log.info("%s: %d faces", name, len(records))
+    (out / "truth.json").write_text(json.dumps(truth, indent=1))
+    return truth
+
+
+def _as_json(d: dict) -> dict:
+    """``d`` as it reads back from JSON (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def _want_turned(damage: Damage | None, rng: random.Random) -> bool | None:
+    """Whether a face slot asks for a turned source; None (no preference) without damage."""
+    return None if damage is None else rng.random() < damage.turned_share
+
+
+def _blur(damage: Damage | None, face_size: int, rng: random.Random) -> float:
+    if damage is None or rng.random() >= damage.blur_share:
+        return 0.0
+    return round(face_size * rng.uniform(*damage.blur), 2)
+
+
+def _pick(
+    pool: dict[str, list[Source]],
+    present: set[str],
+    turned: bool | None,
+    uses: dict[Path, int],
+    rng: random.Random,
+) -> Source | None:
+    """The least-used source (ties at random) of the people not in ``present``, of the wanted
+    pose when there is one: an image is pasted again only once every image has been, and
+    people with more images appear more often."""
+    sources = [s for person, group in pool.items() if person not in present for s in group]
+    if turned is not None:
+        sources = [s for s in sources if s.turned == turned] or sources
+    if not sources:
+        return None
+    least = min(uses.get(s.path, 0) for s in sources)
+    return rng.choice([s for s in sources if uses.get(s.path, 0) == least])
+
+
+def _record(
+    lfw: Path,
+    source: Source,
+    box: list,
+    width: int,
+    blur: float,
+    angle: float,
+    gray: bool,
+    jpeg_quality: int,
+    tight: bool,
+) -> dict:
+    return {
+        "identity": source.identity,
+        "source": source.path.relative_to(lfw).as_posix(),
+        "box": box,
+        "yaw": source.yaw,
+        "damage": {
+            "width": width,
+            "blur": blur,
+            "rotation": angle,
+            "grayscale": gray,
+            "tight_crop": tight,
+            "jpeg_quality": jpeg_quality,
+        },
+    }
 
 
 def _aspect(box: tuple[float, ...]) -> float:
@@ -202,6 +558,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--face-size", default="80-600", help="face box width in px, MIN-MAX")
     p.add_argument("--quality", type=int, default=90)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--split", choices=["dev", "test", "all"], default="all", help="LFW people to use (all)"
+    )
+    p.add_argument("--damage", action="store_true", help="realistic damage (see above)")
+    p.add_argument("--people", type=int, default=None, help="a fixed cast of N people")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     truth = make_album(
@@ -213,9 +574,21 @@ def main(argv: list[str] | None = None) -> int:
         _pair(args.face_size, "-"),
         args.quality,
         args.seed,
+        split=args.split,
+        damage=Damage() if args.damage else None,
+        people=args.people,
     )
-    n = sum(len(v) for v in truth["photos"].values())
+    records = [r for v in truth["photos"].values() for r in v]
+    n = len(records)
     print(f"{len(truth['photos'])} photos, {n} faces -> {args.out}")
+    if args.split != "all" or args.damage or args.people is not None:
+        turned = sum(abs(r["yaw"]) >= TURNED for r in records)
+        small = sum(r["damage"]["width"] <= Damage.small[1] for r in records)
+        print(
+            f"split {args.split}, {len({r['identity'] for r in records})} people; "
+            f"turned (|yaw| >= {TURNED:g}) {turned} ({turned / max(n, 1):.0%}), "
+            f"<= {Damage.small[1]} px {small} ({small / max(n, 1):.0%})"
+        )
     return 0
 
 

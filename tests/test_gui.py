@@ -431,10 +431,11 @@ def test_settings_dialog_and_export(qtbot, window, tmp_path: Path) -> None:
     d = w.settings_dialog
     assert d.isVisible() and d.folders.count() == 1 and d.model.count() >= 1
     d.auto_assign.setChecked(False)
-    d.threshold.setValue(0.5)
+    d.threshold.setValue(90)  # % of the model's own threshold
     d.accept()
     assert w.session.catalog.get_setting(core.ASSIGN_KEY) == "off"
-    assert w.session.people.threshold == 0.5
+    people = w.session.people
+    assert people.threshold == pytest.approx(0.9 * people.spec.threshold)
 
     out = tmp_path / "export"
     w.op(lambda s: s.name(w.people_page.model.person_at(0).id, "Ada"), "Named")

@@ -113,3 +113,46 @@ def test_settings_and_errors() -> None:
     assert (cluster(x[:1]) == -1).all()
     no_attach = cluster(x, settings=ClusterSettings(attach=0, merge=0))
     assert no_attach.shape == (12,)
+
+
+def _two_people_and_a_stranger(gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ten tight faces each of people 0 and 1 (their centres ``gap`` apart), and one face
+    halfway between them."""
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(128)
+    a /= np.linalg.norm(a)
+    d = rng.standard_normal(128)
+    d -= (d @ a) * a
+    d /= np.linalg.norm(d)
+    theta = 2 * np.arcsin(gap / 2)
+    b = np.cos(theta) * a + np.sin(theta) * d
+    between = np.cos(0.5 * theta) * a + np.sin(0.5 * theta) * d
+    x = np.concatenate(
+        [
+            a + 0.01 * rng.standard_normal((10, 128)),
+            b + 0.01 * rng.standard_normal((10, 128)),
+            between[None],
+        ]
+    )
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), np.array([0] * 10 + [1] * 10 + [2])
+
+
+def test_turned_faces_never_seed_and_attach_only_on_evidence() -> None:
+    x, _ = _two_people_and_a_stranger(gap=0.6)
+    d = np.linalg.norm(x[-1] - x[:-1], axis=1)
+    threshold = 0.42
+    assert d[:10].max() < threshold and d[10:].min() < threshold  # near both people
+    frontal = cluster(x, threshold=threshold)
+    assert frontal[0] != frontal[10] and frontal[-1] in (frontal[0], frontal[10])
+    yaw = np.zeros(len(x))
+    yaw[-1] = 70.0
+    report = ClusterReport()
+    profile = cluster(x, threshold=threshold, yaw=yaw, report=report)
+    assert report.seeds == len(x) - 1
+    # Both people are near: too little evidence, the face stays alone for the user to answer.
+    assert profile[-1] == -1 and profile[0] != profile[10]
+    # Near one person only (the other moved away): it joins that person.
+    x[10:20] = -x[10:20]
+    lone = cluster(x, threshold=threshold, yaw=yaw)
+    assert lone[-1] == lone[0] != lone[10]

@@ -60,7 +60,8 @@ def test_look_alikes_get_a_suggestion_not_an_assignment() -> None:
     p2 = unit(base + 0.015 * rng.standard_normal((3, 128)))
     gallery = Gallery(np.vstack([p1, p2]), [1, 1, 1, 2, 2, 2])
     q = unit(base + 0.015 * rng.standard_normal(128))[None]
-    m = identify(q, gallery, 0.42, RecognitionSettings(assign_below=0.35, margin=0.05))[0]
+    rec = RecognitionSettings(assign_below=0.35 / 0.42, margin=0.05 / 0.42)
+    m = identify(q, gallery, 0.42, rec)[0]
     assert m.decision == SUGGEST  # both siblings are close: the user decides
     assert {c.person for c in m.candidates} == {1, 2}
     off = identify(
@@ -104,3 +105,30 @@ def test_queue_asks_about_uncertain_pairs_first() -> None:
     assert merge_suggestions(x, labels, 0.42, forbidden=[(1, 0)]) == [] or all(
         (m.a, m.b) != (0, 1) for m in merge_suggestions(x, labels, 0.42, forbidden=[(1, 0)])
     )
+
+
+def test_queue_keeps_asking_about_lone_faces_until_settled() -> None:
+    x, labels = synthetic_people(2, 6, spread=0.15, seed=9)
+    rng = np.random.default_rng(9)
+    # A face well beyond the threshold from person 0 (the model is sure it is someone else,
+    # as it often is about a profile of a known person).
+    c0 = x[labels == 0].mean(0)
+    far = unit(c0 / np.linalg.norm(c0) + 0.05 * unit(rng.standard_normal(128)))
+    while np.linalg.norm(x[labels == 0] - far, axis=1).min() < 0.5:
+        far = unit(far + 0.02 * unit(rng.standard_normal(128)))
+    x = np.vstack([x, far[None]]).astype(np.float32)
+    labels = np.append(labels, -1)
+    lone = len(x) - 1
+    qs = same_person_queue(x, labels, 0.42, logistic(0.42, slope=60), limit=50)
+    mine = [q for q in qs if lone in (q.a, q.b)]
+    assert mine and mine[0].kind == "loose" and mine[0].probability < 0.05
+    # Turned, the same face gets a fairer chance: its distance is discounted.
+    yaw = np.zeros(len(x))
+    yaw[lone] = 80.0
+    turned = same_person_queue(x, labels, 0.42, logistic(0.42, slope=60), limit=50, yaw=yaw)
+    assert next(q for q in turned if lone in (q.a, q.b)).probability > mine[0].probability
+    # Two answers about it settle it: it is not asked again.
+    others = np.flatnonzero(labels == 0)[:2]
+    done = [(lone, int(o)) for o in others]
+    later = same_person_queue(x, labels, 0.42, logistic(0.42, slope=60), answered=done)
+    assert all(lone not in (q.a, q.b) for q in later)

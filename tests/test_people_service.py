@@ -158,3 +158,28 @@ def test_queue_verify_identify_and_merge_suggestions(album) -> None:
     assert isinstance(svc.merge_suggestions(5), list)
     with pytest.raises(PeopleError):
         svc.find("Nobody")
+
+
+def test_threshold_is_a_share_of_the_models_and_survives_a_switch(album) -> None:
+    from album.people.keys import ASSIGN_KEY, LEGACY_THRESHOLD_KEY, THRESHOLD_KEY
+    from album.people.service import PeopleSettings
+    from models.registry import get_spec
+
+    svc, _ids, _truth = album
+    cat = svc.catalog
+    dlib, facenet = get_spec("dlib-resnet-v1"), get_spec("facenet-vggface2")
+    assert dlib.threshold != facenet.threshold
+    # What an older version saved: an absolute distance on dlib's scale.
+    cat.set_setting(LEGACY_THRESHOLD_KEY, f"{0.9 * dlib.threshold:.4f}")
+    assert PeopleService(cat).threshold == pytest.approx(0.9 * dlib.threshold, abs=1e-4)
+    cat.set_setting(THRESHOLD_KEY, "0.85")
+    settings = PeopleSettings.from_catalog(cat)
+    # The same setting means the same strictness for either model.
+    assert PeopleService(cat, "dlib-resnet-v1", settings).threshold == pytest.approx(
+        0.85 * dlib.threshold
+    )
+    assert PeopleService(cat, "facenet-vggface2", settings).threshold == pytest.approx(
+        0.85 * facenet.threshold
+    )
+    cat.set_setting(ASSIGN_KEY, "off")
+    assert PeopleSettings.from_catalog(cat).recognition.assign_below is None

@@ -8,6 +8,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from models.pose import yaw_degrees
+
 Box = tuple[float, float, float, float]
 
 
@@ -90,6 +94,7 @@ class Face:
     landmarks: tuple[tuple[float, float], ...]
     score: float
     quality: float
+    yaw: float = 0.0  # estimated head turn in degrees (models.pose): 0 frontal, +-90 profile
 
     @property
     def width(self) -> float:
@@ -108,7 +113,17 @@ class Face:
             landmarks=tuple((float(x), float(y)) for x, y in json.loads(row["landmarks"])),
             score=row["score"],
             quality=row["quality"],
+            yaw=stored_yaw(row.get("yaw"), row["landmarks"]),
         )
+
+
+def stored_yaw(yaw: float | None, landmarks: str) -> float:
+    """A face row's yaw: the stored value, else estimated from its landmarks (faces stored
+    before yaw was), else 0 (no landmarks: a face drawn by hand on a synthetic catalog)."""
+    if yaw is not None:
+        return float(yaw)
+    points = json.loads(landmarks) if landmarks else []
+    return yaw_degrees(np.asarray(points, dtype=np.float64)) if len(points) == 5 else 0.0
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,14 @@ CREATE TABLE people_log (
 );
 """
 
+# Per-face pose and sharpness (album.scan.quality, models.pose): profile and blurred faces must
+# not seed or bridge a person, and covers and questions prefer frontal faces. NULL for faces
+# stored before this version: readers estimate yaw from the landmarks then.
+_V3 = """
+ALTER TABLE faces ADD COLUMN yaw REAL;        -- estimated head turn, degrees (+: nose to the right)
+ALTER TABLE faces ADD COLUMN sharpness REAL;  -- 0..1, the quality's sharpness term
+"""
+
 # (version, description, script). Append; never edit a released entry.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
@@ -198,6 +206,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         _V1,
     ),
     (2, "people: origin (user or cluster) and the undo log of people operations", _V2),
+    (3, "faces: estimated yaw and sharpness", _V3),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -18,6 +18,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=10,
         help="people with at least this many images (10: 158 people, 4,324 faces)",
     )
+    p.add_argument(
+        "--split",
+        choices=("all", "dev", "test"),
+        default="all",
+        help="people of one half of LFW only (album.evaluation.splits): tune on dev, "
+        "report test (all)",
+    )
     p.add_argument("--model", default=None, help="embedder name (see 'album models list')")
     p.add_argument("--method", choices=["hdbscan", "agglomerative"], default="hdbscan")
     p.add_argument(
@@ -59,7 +66,9 @@ def run_cluster(args: argparse.Namespace) -> int:
             bars[0].n = done
             bars[0].refresh()
 
-        faces = load_lfw_faces(args.data, args.min_images, model, args.device, progress=progress)
+        faces = load_lfw_faces(
+            args.data, args.min_images, model, args.device, progress=progress, split=args.split
+        )
         for bar in bars:
             bar.close()
     except (WeightsMissingError, KeyError) as exc:
@@ -79,13 +88,15 @@ def run_cluster(args: argparse.Namespace) -> int:
         settings=settings,
         report=report,
         path=None if args.path == "auto" else args.path,
+        yaw=faces.yaw,
     )
     seconds = time.perf_counter() - start
     s = score_clustering(faces.labels, labels)
     print(f"model          {model} (threshold {spec.threshold:.2f})")
+    no_face = "unknown (cache from before splits)" if faces.no_face < 0 else faces.no_face
     print(
-        f"faces          {s.faces} of {s.identities} people with >= {args.min_images} images "
-        f"({faces.no_face} without a detected face)"
+        f"faces          {s.faces} of {s.identities} people with >= {args.min_images} images, "
+        f"split {args.split} ({no_face} without a detected face)"
     )
     print(
         f"method         {args.method} ({report.path} path), merge {settings.merge:g}, "
@@ -107,6 +118,7 @@ def run_cluster(args: argparse.Namespace) -> int:
                     "method": args.method,
                     "path": report.path,
                     "min_images": args.min_images,
+                    "split": args.split,
                     "faces": s.faces,
                     "seconds": seconds,
                     "pairwise_precision": s.pairwise_precision,

@@ -7,6 +7,7 @@ import json
 
 from album.cli import UserError
 from album.cli._people import people_service
+from album.people.keys import ASSIGN_KEY, METHOD_KEY, THRESHOLD_KEY
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +19,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--assign-below",
-        metavar="D",
-        help="distance under which a face is assigned to a person without asking "
-        "(default 0.32; 'off': only suggestions); saved in the catalog",
+        metavar="F",
+        help="assign a face to a person without asking below this fraction of the "
+        "same-person threshold (default 0.76; 'off': only suggestions); saved in the catalog",
+    )
+    p.add_argument(
+        "--threshold",
+        metavar="F",
+        type=float,
+        help="same-person threshold as a fraction of the model's (default 1; the app's "
+        "Settings set the same value); saved in the catalog",
     )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -37,12 +45,18 @@ def run(args: argparse.Namespace) -> int:
             value = args.assign_below.strip().lower()
             if value != "off":
                 try:
-                    float(value)
+                    ok = 0 < float(value) <= 1.5
                 except ValueError:
-                    raise UserError("--assign-below takes a distance or 'off'") from None
-            svc.catalog.set_setting("people.assign_below", value)
+                    ok = False
+                if not ok:
+                    raise UserError("--assign-below takes a fraction (0 to 1.5) or 'off'")
+            svc.catalog.set_setting(ASSIGN_KEY, value)
+        if args.threshold is not None:
+            if not 0.5 <= args.threshold <= 1.5:
+                raise UserError("--threshold takes a fraction of the model's, from 0.5 to 1.5")
+            svc.catalog.set_setting(THRESHOLD_KEY, f"{args.threshold:.2f}")
         if args.method:
-            svc.catalog.set_setting("people.method", args.method)
+            svc.catalog.set_setting(METHOD_KEY, args.method)
         svc.settings = replace(PeopleSettings.from_catalog(svc.catalog))
         if not svc.catalog.embeddings(svc.model_id)[0].size:
             raise UserError(f"no faces embedded with {svc.model_id}; run 'album scan DIR' first")

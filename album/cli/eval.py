@@ -17,8 +17,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lfw.add_argument("--model", default=None, help="embedder name (see 'album models list')")
     lfw.add_argument("--folds", type=int, default=None, help="evaluate the first N folds only")
     lfw.add_argument("--no-flip", action="store_true", help="do not add the mirrored chip")
+    lfw.add_argument(
+        "--variant",
+        choices=("original", "tight", "rotated"),
+        default="original",
+        help="harder copies of every image: tight (face box plus 10%%), rotated (+-45 degrees)",
+    )
+    lfw.add_argument(
+        "--split",
+        choices=("all", "dev", "test"),
+        default="all",
+        help="pairs of one half of LFW's people only: tune on dev, report test",
+    )
     lfw.add_argument("--json", type=Path, help="write the figures to this JSON file")
     lfw.add_argument("--plot", type=Path, help="write a ROC curve PNG here")
+    lfw.add_argument(
+        "--pairs", type=Path, help="write each pair's distance, truth and yaw here (.npz)"
+    )
     lfw.set_defaults(run=run_lfw)
     from album.cli._eval_cluster import add_arguments, run_cluster
 
@@ -27,6 +42,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_arguments(clu)
     clu.set_defaults(run=run_cluster)
+    from album.cli import _eval_queue
+
+    que = bench.add_parser(
+        "queue",
+        help='a simulated user answers the "Same person?" queue truthfully on a '
+        "make_album album: BCubed F per answer",
+    )
+    _eval_queue.add_arguments(que)
+    que.set_defaults(run=_eval_queue.run_queue)
 
 
 def run_lfw(args: argparse.Namespace) -> int:
@@ -35,6 +59,7 @@ def run_lfw(args: argparse.Namespace) -> int:
     from album.evaluation.lfw import evaluate_lfw
     from album.evaluation.metrics import save_roc_plot
     from models.embedder import Embedder
+    from models.pose import FRONTAL
     from models.registry import DEFAULT_MODEL, WeightsMissingError, logistic_calibration
 
     if not (args.data / "pairs.txt").is_file():
@@ -53,7 +78,14 @@ def run_lfw(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-        res = evaluate_lfw(args.data, embedder, folds=args.folds, progress=progress)
+        res = evaluate_lfw(
+            args.data,
+            embedder,
+            folds=args.folds,
+            progress=progress,
+            variant=args.variant,
+            split=args.split,
+        )
     r = res.report
     slope, mid = logistic_calibration(res.distances, res.same)
     folds = len(set(res.folds.tolist()))
@@ -61,7 +93,10 @@ def run_lfw(args: argparse.Namespace) -> int:
         f"model            {embedder.name} (flip {'on' if embedder.flip else 'off'}, "
         f"device {embedder.device})"
     )
-    print(f"pairs            {len(res.distances)} in {folds} folds, {res.images} images")
+    print(
+        f"pairs            {len(res.distances)} in {folds} folds, {res.images} images "
+        f"(variant {args.variant}, people {args.split})"
+    )
     print(f"accuracy         {100 * r.accuracy:.2f}% +- {100 * r.accuracy_std:.2f}")
     print(f"VAL@FAR=1e-3     {r.val_at_far:.4f} +- {r.val_std:.4f} (FAR reached {r.far:.5f})")
     print(f"ROC AUC          {r.auc:.5f}")
@@ -71,12 +106,23 @@ def run_lfw(args: argparse.Namespace) -> int:
         f"no face          {res.no_face} images (found on retry with looser thresholds: "
         f"{res.retried}); images with no face use LFW's median landmark position"
     )
+    turned = res.yaw >= FRONTAL
+    if turned.any():
+        t_acc = float(((res.distances < r.threshold) == res.same)[turned].mean())
+        f_acc = float(((res.distances < r.threshold) == res.same)[~turned].mean())
+        print(
+            f"by pose          {int(turned.sum())} pairs with a turned face (|yaw| >= "
+            f"{FRONTAL:.0f}): {100 * t_acc:.2f}% at the threshold; frontal pairs "
+            f"{100 * f_acc:.2f}%"
+        )
     print(f"time             {res.seconds:.0f} s")
     figures = {
         "model": embedder.name,
         "flip": embedder.flip,
         "pairs": len(res.distances),
         "folds": folds,
+        "variant": args.variant,
+        "split": args.split,
         "accuracy": r.accuracy,
         "accuracy_std": r.accuracy_std,
         "val_at_far_1e-3": r.val_at_far,
@@ -89,8 +135,16 @@ def run_lfw(args: argparse.Namespace) -> int:
         "no_face_handling": "median LFW landmark position",
         "seconds": res.seconds,
     }
+    if turned.any():
+        figures["turned_pairs"] = int(turned.sum())
+        figures["turned_accuracy"] = t_acc
+        figures["frontal_accuracy"] = f_acc
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.pairs:
+        import numpy as np
+
+        np.savez(args.pairs, distance=res.distances, same=res.same, yaw=res.yaw, fold=res.folds)
     if args.plot:
         save_roc_plot(res.distances, res.same, str(args.plot), f"LFW ROC, {embedder.name}")
     return 0

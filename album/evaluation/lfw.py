@@ -4,6 +4,17 @@ Each image of ``pairs.txt`` is detected on the original 250x250 photo, the face 
 centre is kept, aligned and embedded. Images where MTCNN finds nothing are retried with looser
 thresholds; if that fails too, the face is assumed at LFW's standard position (the median
 landmarks of all detected faces), since LFW photos are centred on the face by construction.
+
+Harder variants of the same pairs (``variant``) change every image before the pipeline sees it:
+
+* ``tight``: cropped to the face box plus 10% (each side of MTCNN's box on the original photo
+  grows by 5%), as in profile pictures, ID photos and cropped portraits: the face fills the
+  image and its chin and forehead touch the border;
+* ``rotated``: turned in the image plane by an angle between -45 and 45 degrees (fixed per
+  image), the corners filled black.
+
+``split`` keeps the pairs whose people all belong to one half of LFW's people
+(``album.evaluation.splits``): tune on ``dev``, report ``test``.
 """
 
 from __future__ import annotations
@@ -17,8 +28,10 @@ import numpy as np
 from PIL import Image
 
 from album.evaluation.metrics import VerificationReport, kfold_report
+from album.evaluation.splits import in_split
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
+from models.pose import yaw_degrees
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +78,63 @@ class LfwResult:
     no_face: int  # images where even the retry found no face
     retried: int  # images found only by the looser retry
     seconds: float
+    yaw: np.ndarray  # per pair: the larger estimated |yaw| of its two faces, degrees
+
+
+VARIANTS = ("original", "tight", "rotated")
+TIGHT_MARGIN = 1.1  # tight crops: the face box grown to 110% of its width and height
+
+
+def _person(image: str) -> str:
+    return image.split("/")[0]
+
+
+def _angle(image: str) -> float:
+    """A fixed in-plane angle in [-45, 45] degrees for one image (the rotated variant)."""
+    import hashlib
+
+    h = int.from_bytes(hashlib.blake2b(image.encode(), digest_size=4).digest(), "big")
+    return (h / 0xFFFFFFFF) * 90.0 - 45.0
+
+
+def tight_box(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """The face ``box`` grown to ``TIGHT_MARGIN`` times its size, in whole pixels inside the
+    image."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    hw, hh = (box[2] - box[0]) * TIGHT_MARGIN / 2, (box[3] - box[1]) * TIGHT_MARGIN / 2
+    left, top = max(0, round(cx - hw)), max(0, round(cy - hh))
+    right, bottom = min(width, round(cx + hw)), min(height, round(cy + hh))
+    return left, top, max(right, left + 1), max(bottom, top + 1)
+
+
+def tight_crops(
+    data: Path, names: list[str], device: object = None, batch: int = 32
+) -> dict[str, tuple[int, int, int, int]]:
+    """The tight crop of each image: MTCNN's box on the untouched photo (the face nearest the
+    centre; LFW's central region where none is found) grown by 10%. The same for every
+    detector under test, so it is computed once and cached in the user cache directory."""
+    import hashlib
+    import json
+
+    from album.catalog.paths import cache_dir
+
+    key = hashlib.blake2b(("v1|" + "\n".join(names)).encode(), digest_size=10).hexdigest()
+    path = cache_dir() / "lfw-eval" / f"tight-{key}.json"
+    if path.is_file():
+        return {k: tuple(v) for k, v in json.loads(path.read_text()).items()}
+    reference = FaceDetector(min_face_size=20, max_side=1000, device=device)
+    crops: dict[str, tuple[int, int, int, int]] = {}
+    for start in range(0, len(names), batch):
+        chunk = names[start : start + batch]
+        arrays = [np.asarray(Image.open(data / n).convert("RGB")) for n in chunk]
+        for n, arr, fs in zip(chunk, arrays, reference.detect_batch(arrays), strict=True):
+            h, w = arr.shape[:2]
+            face = central_face(fs, w, h)
+            box = face.box if face is not None else np.array([w * 0.3, h * 0.3, w * 0.7, h * 0.7])
+            crops[n] = tight_box(box, w, h)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(crops))
+    return crops
 
 
 def central_face(faces: list[DetectedFace], width: int, height: int) -> DetectedFace | None:
@@ -82,15 +152,23 @@ def evaluate_lfw(
     folds: int | None = None,
     batch: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    variant: str = "original",
+    split: str = "all",
 ) -> LfwResult:
-    """Run the 10-fold protocol (or the first ``folds`` folds) and return the figures."""
+    """Run the 10-fold protocol (or the first ``folds`` folds) on the pairs of ``split``'s
+    people, with every image changed as ``variant`` says, and return the figures."""
     import time
 
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown LFW variant {variant!r}: use one of {', '.join(VARIANTS)}")
     start = time.perf_counter()
     data = Path(data)
     pairs = read_pairs(data / "pairs.txt")
     if folds is not None:
         pairs = [p for p in pairs if p.fold < folds]
+    pairs = [p for p in pairs if in_split(_person(p.a), split) and in_split(_person(p.b), split)]
+    if not pairs:
+        raise ValueError(f"no LFW pairs left in split {split!r}")
     names = sorted({p.a for p in pairs} | {p.b for p in pairs})
     index = {n: i for i, n in enumerate(names)}
     detector = detector or FaceDetector(min_face_size=20, max_side=1000, device=embedder.device)
@@ -102,11 +180,28 @@ def evaluate_lfw(
         device=embedder.device,
     )
 
+    def original(name: str) -> np.ndarray:
+        return np.asarray(Image.open(data / name).convert("RGB"))
+
+    crops = tight_crops(data, names, embedder.device, batch) if variant == "tight" else {}
+
+    def image(name: str) -> np.ndarray:
+        arr = original(name)
+        if variant == "tight":
+            left, top, right, bottom = crops[name]
+            return np.ascontiguousarray(arr[top:bottom, left:right])
+        if variant == "rotated":
+            turned = Image.fromarray(arr).rotate(
+                _angle(name), resample=Image.Resampling.BILINEAR, expand=True
+            )
+            return np.asarray(turned)
+        return arr
+
     faces: list[DetectedFace | None] = [None] * len(names)
     retried = 0
     for start_i in range(0, len(names), batch):
         chunk = names[start_i : start_i + batch]
-        arrays = [np.asarray(Image.open(data / n).convert("RGB")) for n in chunk]
+        arrays = [image(n) for n in chunk]
         found = detector.detect_batch(arrays)
         for j, (arr, fs) in enumerate(zip(arrays, found, strict=True)):
             face = central_face(fs, arr.shape[1], arr.shape[0])
@@ -117,6 +212,7 @@ def evaluate_lfw(
         if progress:
             progress(min(start_i + batch, len(names)), 2 * len(names))
 
+    yaws = np.array([abs(yaw_degrees(f.landmarks)) if f else 0.0 for f in faces])
     detected = [f.landmarks for f in faces if f is not None]
     fallback = np.median(np.stack(detected), axis=0) if detected else None
     no_face = sum(f is None for f in faces)
@@ -128,9 +224,8 @@ def evaluate_lfw(
         chunk = names[start_i : start_i + batch]
         chips = []
         for j, n in enumerate(chunk):
-            arr = np.asarray(Image.open(data / n).convert("RGB"))
             face = faces[start_i + j] or DetectedFace(np.zeros(4), 0.0, fallback)
-            chips.append(embedder.chips(arr, [face])[0])
+            chips.append(embedder.chips(image(n), [face])[0])
         embeddings[start_i : start_i + len(chunk)] = embedder.embed_chips(np.stack(chips))
         if progress:
             progress(len(names) + min(start_i + batch, len(names)), 2 * len(names))
@@ -149,4 +244,5 @@ def evaluate_lfw(
         no_face=no_face,
         retried=retried,
         seconds=time.perf_counter() - start,
+        yaw=np.maximum(yaws[[index[p.a] for p in pairs]], yaws[[index[p.b] for p in pairs]]),
     )

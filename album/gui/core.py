@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from album.catalog import Catalog
+from album.people.keys import ASSIGN_KEY, THRESHOLD_KEY  # noqa: F401  (the Settings dialog)
 
 if TYPE_CHECKING:
     from album.gui.jobs import JobContext
     from album.people.service import PeopleService, PeopleSettings
-
-# Catalog settings this GUI writes. people.method and people.assign_below are read by the
-# core (PeopleSettings.from_catalog); people.threshold is applied here.
-THRESHOLD_KEY = "people.threshold"
-ASSIGN_KEY = "people.assign_below"
 
 
 def core_loaded() -> bool:
@@ -58,9 +54,7 @@ def warm_up(ctx: JobContext | None = None) -> bool:
 def people_settings(catalog: Catalog) -> PeopleSettings:
     from album.people.service import PeopleSettings
 
-    s = PeopleSettings.from_catalog(catalog)
-    t = catalog.get_setting(THRESHOLD_KEY)
-    return replace(s, threshold=float(t)) if t else s
+    return PeopleSettings.from_catalog(catalog)
 
 
 def open_service(catalog: Catalog) -> PeopleService:
@@ -86,6 +80,14 @@ class Session:
 
     def reload_settings(self) -> None:
         self._people = None
+
+    def sync_model(self) -> bool:
+        """Drop the people service when the catalog's model changed (after a re-embed) so the
+        next use works on the new model's embeddings; True when it did."""
+        if self._people is not None and self.catalog.model not in (None, self._people.model_id):
+            self._people = None
+            return True
+        return False
 
     def close(self) -> None:
         self.catalog.close()
@@ -115,6 +117,7 @@ def _threads() -> None:
 class ScanResult:
     scan: Any  # album.scan.ScanSummary
     cluster: Any | None  # album.people.service.ReclusterSummary
+    names: Any | None = None  # album.people.metadata.NamesImport
 
 
 def scan_job(path: Path, folders: list[str], device: str | None = None, recluster: bool = True):
@@ -122,10 +125,12 @@ def scan_job(path: Path, folders: list[str], device: str | None = None, recluste
 
     def run(ctx: JobContext) -> ScanResult:
         ctx.report(0, 0, "Loading the face models…", force=True)
+        from album.catalog.lock import writer_job
         from album.scan import Scanner
 
         _threads()
-        with Catalog(path) as cat:
+        with Catalog(path) as cat, writer_job(cat, "scan", ", ".join(folders)):
+            # One lock for the scan and the grouping after it: no other job slips in between.
             scanner = Scanner(cat, device=None if device in (None, "auto") else device)
             ctx.report(0, 0, "Looking for photos…", force=True)
 
@@ -137,6 +142,12 @@ def scan_job(path: Path, folders: list[str], device: str | None = None, recluste
 
             summary = scanner.run(folders, progress=progress, control=ctx.control)
             result = ScanResult(summary, None)
+            if not summary.cancelled:
+                # Names the photos carry from other programs, before grouping (they seed it).
+                from album.people.metadata import import_embedded_names
+
+                ctx.report(0, 0, "Reading names from the photos' metadata…", force=True)
+                result.names = import_embedded_names(cat, open_service(cat))
             if recluster and not summary.cancelled:
                 ctx.report(0, 0, "Grouping faces into people…", force=True)
                 result.cluster = open_service(cat).recluster()

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -365,16 +365,19 @@ class SettingsDialog(QDialog):
         for d in ("auto", "cpu", "cuda"):
             self.device.addItem(d)
         self.device.setCurrentText(str(settings.value("device", "auto")))
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 2.0)
-        self.threshold.setSingleStep(0.01)
-        self.threshold.setDecimals(3)
-        self.threshold.setSpecialValueText("model default")
+        # A share of the model's own threshold, so it keeps its meaning across a model switch.
+        self.threshold = QSpinBox()
+        self.threshold.setRange(50, 150)
+        self.threshold.setSingleStep(5)
+        self.threshold.setSuffix(" % of the model's")
+        self.threshold.setToolTip(
+            "Below 100 %: stricter (fewer wrong faces, more groups to merge); above: looser"
+        )
         from album.gui.core import ASSIGN_KEY, THRESHOLD_KEY
+        from album.people.keys import threshold_scale
 
         self._keys = (THRESHOLD_KEY, ASSIGN_KEY)
-        t = cat.get_setting(THRESHOLD_KEY)
-        self.threshold.setValue(float(t) if t else 0.0)
+        self.threshold.setValue(round(100 * threshold_scale(cat)))
         self.auto_assign = QCheckBox("Assign recognised faces automatically")
         self.auto_assign.setChecked(cat.get_setting(ASSIGN_KEY) != "off")
 
@@ -385,7 +388,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.model_status)
         form.addRow("", mbuttons)
         form.addRow("Device", self.device)
-        form.addRow("Same-person distance", self.threshold)
+        form.addRow("Same-person threshold", self.threshold)
         form.addRow("", self.auto_assign)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -426,8 +429,7 @@ class SettingsDialog(QDialog):
         cat = self.session.catalog
         threshold_key, assign_key = self._keys
         self.settings.setValue("device", self.device.currentText())
-        v = self.threshold.value()
-        cat.set_setting(threshold_key, f"{v:.4f}" if v > 0 else "")
+        cat.set_setting(threshold_key, f"{self.threshold.value() / 100:.2f}")
         if self.auto_assign.isChecked():
             if cat.get_setting(assign_key) == "off":
                 cat.db.execute("DELETE FROM settings WHERE key = ?", (assign_key,))

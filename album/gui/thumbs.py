@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
 
 from album.catalog import Catalog
+from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def _face_px(size: int) -> int:
 
 
 def _cover_face(cat: Catalog, person_id: int) -> int | None:
-    """The person's cover face, else their best confirmed (then any) face."""
+    """The person's cover face, else their best confirmed (then any) face: frontal before
+    turned (faces stored before yaw was count as frontal), then by quality."""
     p = cat.person(person_id)
     if p is None:
         return None
@@ -106,8 +108,9 @@ def _cover_face(cat: Catalog, person_id: int) -> int | None:
     row = cat.db.execute(
         "SELECT a.face_id FROM assignments a JOIN faces f ON f.id = a.face_id "
         "WHERE a.person_id = ? AND a.source != 'rejected' "
-        "ORDER BY a.source != 'confirmed', f.quality DESC, a.face_id LIMIT 1",
-        (person_id,),
+        "ORDER BY a.source != 'confirmed', ABS(COALESCE(f.yaw, 0)) >= ?, f.quality DESC, "
+        "a.face_id LIMIT 1",
+        (person_id, FRONTAL),
     ).fetchone()
     return int(row[0]) if row else None
 

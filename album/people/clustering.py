@@ -4,8 +4,11 @@
 
 ``labels[i]`` is face ``i``'s cluster (0, 1, ...) or -1 for a face left alone. Steps:
 
-1. **Seeds.** Faces of quality >= ``min_quality`` (see ``album.scan.quality``) are clustered;
-   poorer ones (tiny, blurred, doubtful detections) never start or bridge a cluster.
+1. **Seeds.** Faces of quality >= ``min_quality`` (see ``album.scan.quality``) that face the
+   camera (|yaw| < ``seed_yaw``, see ``models.pose``) are clustered; poorer ones (tiny,
+   blurred, doubtful detections) and turned or profile faces never start or bridge a cluster:
+   the network places a profile further from its own frontal faces than frontal faces of two
+   people are from each other, so one profile can chain two people together.
 2. **Clustering** of the seeds, ``method``:
 
    * ``"hdbscan"`` (default): HDBSCAN (Campello et al. 2013) with leaf selection finds tight,
@@ -18,8 +21,13 @@
    * ``"agglomerative"``: average linkage over all faces, cut at ``merge`` x threshold.
    Before merging, a face none of whose near neighbours is in its own group is taken out
    (HDBSCAN's labelling can hand a face of a tiny group to a distant one).
-3. **Attach.** A face left out (noise or low quality) joins the cluster of its nearest
-   clustered face when that face is within ``attach`` x threshold; it never recruits others.
+3. **Attach.** A left-out seed joins the cluster of its nearest clustered face when that face
+   is within ``attach`` x threshold. A face that was no seed (poor, turned, profile) needs
+   stronger evidence: every other cluster ``gap`` x threshold further than its nearest
+   clustered face, and ``votes`` of its nearest clustered faces in that cluster or the nearest
+   within ``strict`` x threshold; otherwise it stays alone, and the "Same person?" queue asks
+   about it. Attached faces never
+   recruit others.
    Two left-out faces that are each other's nearest neighbour within the merge cut become a
    group of two (a person seen twice).
 4. **Constraints.** Merging and attaching never join cannot-linked faces. A cluster that
@@ -71,7 +79,13 @@ class ClusterSettings:
     merge: groups merge while the root-mean-square distance between their faces is below
         this (average linkage); the agglomerative method cuts here too. 0: no merging.
     min_quality: faces below this quality (0..1) are not seeds; they may only attach.
+    seed_yaw: faces turned further than this (degrees, absolute) are not seeds.
     attach: a left-out face joins its nearest clustered face's cluster within this; 0: never.
+    gap: a face that was no seed attaches only when every other cluster is this much further
+        than its nearest clustered face...
+    votes: ...and this many of its nearest clustered faces (within ``attach``) are in that
+        cluster...
+    strict: ...or the nearest is within this.
     graph_above: more seeds than this switch HDBSCAN to the kNN-graph path. On the 4,324 LFW
         faces both paths score alike (BCubed F 0.989 and 0.988) but the package's exact
         HDBSCAN takes 5-6 s against 2 s, and grows much faster (77 s at 20,000 faces).
@@ -90,7 +104,11 @@ class ClusterSettings:
     epsilon: float = 0.5
     merge: float = 0.85
     min_quality: float = 0.35
+    seed_yaw: float = 50.0
     attach: float = 1.0
+    votes: int = 2
+    strict: float = 0.8
+    gap: float = 0.05
     graph_above: int = 5_000
     knn: int = 12
 
@@ -122,10 +140,12 @@ def cluster(
     settings: ClusterSettings | None = None,
     report: ClusterReport | None = None,
     path: str | None = None,
+    yaw: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster labels (n,) for unit ``embeddings`` (n, D): 0, 1, ... or -1 (left alone).
 
-    ``quality`` (n,) in 0..1 (None: all faces are seeds); ``cannot_link`` / ``must_link``:
+    ``quality`` (n,) in 0..1 and ``yaw`` (n,) in degrees (None: every face counts as good,
+    or as frontal); ``cannot_link`` / ``must_link``:
     pairs of row indices. ``threshold`` is the model's same-person distance. ``report``, if
     given, is filled in with what was done. ``path`` forces HDBSCAN's "hdbscan" or "graph"
     path (default: by size, see ``ClusterSettings.graph_above``).
@@ -141,9 +161,12 @@ def cluster(
     if n == 0:
         return labels
     cl, ml = _pairs(cannot_link), _pairs(must_link)
-    seeds = (
-        np.arange(n) if quality is None else np.flatnonzero(np.asarray(quality) >= s.min_quality)
-    )
+    good = np.ones(n, dtype=bool)
+    if quality is not None:
+        good &= np.asarray(quality) >= s.min_quality
+    if yaw is not None:
+        good &= np.abs(np.asarray(yaw, dtype=np.float64)) < s.seed_yaw
+    seeds = np.flatnonzero(good)
     rep.seeds = len(seeds)
 
     t = time.perf_counter()
@@ -180,6 +203,7 @@ def cluster(
             _Links(cl) if len(cl) else None,
             seeds=seeds,
             graph=graph,
+            evidence=Evidence(s.votes, s.strict * threshold, s.gap * threshold),
         )
     if graph is not None:
         seed_labels = labels[seeds]
@@ -459,12 +483,14 @@ def attach(
     links: _Links | None = None,
     seeds: np.ndarray | None = None,
     graph: tuple[np.ndarray, np.ndarray] | None = None,
-    k: int = 5,
+    k: int = 10,
+    evidence: Evidence | None = None,
 ) -> int:
     """Give each face with label -1 the label of its nearest clustered face within
     ``radius`` (in place), skipping clusters it is cannot-linked with (``links``). Attached
     faces do not recruit others. ``graph``: the kNN graph of the ``seeds`` rows, reused for
-    left-out seeds (others are searched). Returns how many were attached."""
+    left-out seeds (others are searched). Faces outside ``seeds`` must also pass
+    ``evidence`` when it is given. Returns how many were attached."""
     loose = np.flatnonzero(labels < 0)
     clustered = np.flatnonzero(labels >= 0)
     if len(loose) == 0 or len(clustered) == 0:
@@ -486,11 +512,14 @@ def attach(
     if len(rest):
         idx, dist = knn(x[clustered], k, queries=x[rest])
         for f, row_i, row_d in zip(rest.tolist(), idx, dist, strict=True):
-            cand[f] = [
-                int(clustered[j])
+            near = [
+                (int(clustered[j]), float(d))
                 for j, d in zip(row_i, row_d, strict=True)
                 if j >= 0 and d <= radius
             ]
+            if evidence is not None and not evidence.enough(near, labels):
+                continue
+            cand[f] = [j for j, _ in near]
     members: dict[int, set[int]] = {}
     attached = 0
     for f, row in cand.items():
@@ -507,6 +536,30 @@ def attach(
             attached += 1
             break
     return attached
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """When a face that was no seed (turned, profile, poor) may join a cluster: the nearest
+    face of every other cluster is at least ``gap`` further than its nearest clustered face,
+    and either ``votes`` of its nearest clustered faces are in that cluster or the nearest is
+    within ``strict`` (distances)."""
+
+    votes: int
+    strict: float
+    gap: float
+
+    def enough(self, near: list[tuple[int, float]], labels: np.ndarray) -> bool:
+        """``near``: (row, distance) of the face's nearest clustered faces, closest first,
+        already cut at the attach radius."""
+        if not near:
+            return False
+        first = int(labels[near[0][0]])
+        other = [d for j, d in near if labels[j] != first]
+        if other and other[0] - near[0][1] < self.gap:
+            return False
+        same = sum(1 for j, _ in near if labels[j] == first)
+        return same >= self.votes or near[0][1] <= self.strict
 
 
 # --- constraints -----------------------------------------------------------------------------
@@ -557,7 +610,7 @@ def enforce_constraints(
         )
         if pair is None:
             continue
-        side = _split_two(
+        side = split_two(
             x[members], members.tolist().index(pair[0]), members.tolist().index(pair[1])
         )
         labels[members[side]] = next_id
@@ -591,7 +644,7 @@ def enforce_constraints(
     return labels, split, merged
 
 
-def _split_two(x: np.ndarray, a: int, b: int, iterations: int = 10) -> np.ndarray:
+def split_two(x: np.ndarray, a: int, b: int, iterations: int = 10) -> np.ndarray:
     """Boolean mask of the faces that go with ``b`` (not ``a``): 2-means seeded at the pair,
     the pair itself pinned apart."""
     ca, cb = x[a].astype(np.float64), x[b].astype(np.float64)

@@ -31,7 +31,10 @@ class LabelledFaces:
     identities: list[str]
     files: list[str]
     model: str
-    no_face: int  # images where no face was detected (median landmarks used)
+    no_face: int  # images where no face was detected (median landmarks used); -1: unknown
+    # (N,) bool, False where no face was detected; None in caches written before it was kept
+    found: np.ndarray | None = None
+    yaw: np.ndarray | None = None  # (N,) estimated yaw in degrees (models.pose); 0: no face
 
 
 def lfw_files(data: Path, min_images: int) -> list[str]:
@@ -47,7 +50,8 @@ def lfw_files(data: Path, min_images: int) -> list[str]:
 
 def _cache_key(model: str, files: list[str]) -> str:
     h = hashlib.blake2b(digest_size=10)
-    h.update(f"v1|{model}|min_face=20|central|".encode())
+    # v2: padded MTCNN crops, yaw kept.
+    h.update(f"v2|{model}|min_face=20|central|".encode())
     for f in files:
         h.update(f.encode() + b"\n")
     return h.hexdigest()
@@ -60,12 +64,54 @@ def load_lfw_faces(
     device: str | None = None,
     cache: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    split: str = "all",
 ) -> LabelledFaces:
     """Detect, embed and label the faces of LFW people with >= ``min_images`` images.
 
     ``cache``: folder of the cached arrays (default: ``<user cache>/people-eval``); the first
     run embeds (a few minutes for 4,324 faces on two cores), later runs read the cache.
+    ``split``: ``"dev"`` or ``"test"`` keeps that half of the people
+    (``album.evaluation.splits``); the cache holds every person, so a split costs nothing.
     """
+    faces = _load_all(data, min_images, model, device, cache, progress)
+    return faces if split == "all" else select_people(faces, split)
+
+
+def select_people(faces: LabelledFaces, split: str) -> LabelledFaces:
+    """The faces of the people of ``split`` (``"dev"``, ``"test"`` or ``"all"``)."""
+    from album.evaluation.splits import in_split
+
+    if split == "all":
+        return faces
+    keep_names = [n for n in faces.identities if in_split(n, split)]
+    old = {n: i for i, n in enumerate(faces.identities)}
+    new = {n: i for i, n in enumerate(keep_names)}
+    remap = np.full(len(faces.identities), -1, dtype=np.int64)
+    for n in keep_names:
+        remap[old[n]] = new[n]
+    rows = np.flatnonzero(remap[faces.labels] >= 0)
+    found = faces.found
+    return LabelledFaces(
+        faces.embeddings[rows],
+        faces.quality[rows],
+        remap[faces.labels[rows]],
+        keep_names,
+        [faces.files[i] for i in rows],
+        faces.model,
+        int((~found[rows]).sum()) if found is not None else -1,
+        found[rows] if found is not None else None,
+        faces.yaw[rows] if faces.yaw is not None else None,
+    )
+
+
+def _load_all(
+    data: Path,
+    min_images: int,
+    model: str | None,
+    device: str | None,
+    cache: Path | None,
+    progress: Callable[[int, int], None] | None,
+) -> LabelledFaces:
     from album.catalog.paths import cache_dir
     from models.registry import DEFAULT_MODEL
 
@@ -83,14 +129,23 @@ def load_lfw_faces(
         z = np.load(path)
         log.info("LFW faces from cache %s", path)
         return LabelledFaces(
-            z["embeddings"], z["quality"], labels, identities, files, model, int(z["no_face"])
+            z["embeddings"],
+            z["quality"],
+            labels,
+            identities,
+            files,
+            model,
+            int(z["no_face"]),
+            z["found"] if "found" in z.files else None,
+            z["yaw"] if "yaw" in z.files else None,
         )
-    embeddings, quality, no_face = _embed_files(data, files, model, device, progress)
+    embeddings, quality, found, yaw = _embed_files(data, files, model, device, progress)
+    no_face = int((~found).sum())
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, embeddings=embeddings, quality=quality, no_face=no_face)
+    np.savez(tmp, embeddings=embeddings, quality=quality, no_face=no_face, found=found, yaw=yaw)
     tmp.replace(path)
-    return LabelledFaces(embeddings, quality, labels, identities, files, model, no_face)
+    return LabelledFaces(embeddings, quality, labels, identities, files, model, no_face, found, yaw)
 
 
 def _embed_files(
@@ -100,13 +155,14 @@ def _embed_files(
     device: str | None,
     progress: Callable[[int, int], None] | None,
     batch: int = 32,
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from PIL import Image
 
     from album.evaluation.lfw import central_face
     from album.scan.quality import face_quality
     from models.detector import DetectedFace, FaceDetector
     from models.embedder import Embedder
+    from models.pose import yaw_degrees
 
     embedder = Embedder(model, device=device)
     detector = FaceDetector(min_face_size=20, max_side=1000, device=embedder.device)
@@ -121,7 +177,8 @@ def _embed_files(
             progress(len(faces), 2 * len(files))
     detected = [f.landmarks for f in faces if f is not None]
     fallback = np.median(np.stack(detected), axis=0)
-    no_face = sum(f is None for f in faces)
+    found = np.array([f is not None for f in faces], dtype=bool)
+    yaw = np.array([yaw_degrees(f.landmarks) if f else 0.0 for f in faces], dtype=np.float32)
     embeddings = np.zeros((len(files), embedder.spec.embedding_size), dtype=np.float32)
     quality = np.zeros(len(files), dtype=np.float32)
     for start in range(0, len(files), batch):
@@ -135,4 +192,4 @@ def _embed_files(
         embeddings[start : start + len(chips)] = embedder.embed_chips(np.stack(chips))
         if progress:
             progress(len(files) + start + len(chips), 2 * len(files))
-    return embeddings, quality, no_face
+    return embeddings, quality, found, yaw

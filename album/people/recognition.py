@@ -8,7 +8,8 @@ enough to recognise someone).
 
 Decisions, with ``threshold`` the model's same-person distance:
 
-* ``assign``: distance <= ``assign_below`` and the runner-up is at least ``margin`` further;
+* ``assign``: distance <= ``assign_below`` x threshold and the runner-up is at least
+  ``margin`` x threshold further;
 * ``suggest``: distance <= ``threshold`` (shown as unconfirmed, for the user to confirm);
 * ``unknown``: otherwise; the face goes to clustering.
 """
@@ -49,14 +50,17 @@ class Match:
 
 @dataclass(frozen=True)
 class RecognitionSettings:
-    """k: confirmed faces averaged per person. assign_below: distance under which a face is
-    assigned without asking (None: never; only suggestions). margin: the runner-up must be this
-    much further for an automatic assignment (look-alike siblings get a suggestion instead).
+    """k: confirmed faces averaged per person. assign_below: distance, as a fraction of the
+    model's threshold, under which a face is assigned without asking (None: never; only
+    suggestions). margin: the runner-up must be this much further (a fraction of the threshold
+    too) for an automatic assignment (look-alike siblings get a suggestion instead). Fractions,
+    so that one setting means the same for every model (dlib-resnet-v1: 0.32 and 0.05 apart at
+    its threshold of 0.42).
     shortlist: gallery neighbours examined per face."""
 
     k: int = 3
-    assign_below: float | None = 0.32
-    margin: float = 0.05
+    assign_below: float | None = 0.76
+    margin: float = 0.12
     shortlist: int = 64
 
 
@@ -132,8 +136,8 @@ def decide(
     runner_up = cands[1].distance if len(cands) > 1 else np.inf
     if (
         s.assign_below is not None
-        and best.distance <= s.assign_below
-        and runner_up - best.distance >= s.margin
+        and best.distance <= s.assign_below * threshold
+        and runner_up - best.distance >= s.margin * threshold
     ):
         return Match(ASSIGN, best.person, best.distance, cands)
     if best.distance <= threshold:

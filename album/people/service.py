@@ -32,19 +32,30 @@ stay suggestions until confirmed.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 
 from album.catalog import Catalog, Person
+from album.catalog.records import stored_yaw
 from album.catalog.schema import now
 from album.people.clustering import ClusterReport, ClusterSettings, cluster
+from album.people.errors import ConstraintError, PeopleError
+from album.people.keys import (
+    ASSIGN_KEY,
+    LEGACY_ASSIGN_KEY,
+    METHOD_KEY,
+    legacy_fraction,
+    threshold_scale,
+)
 from album.people.recognition import (
     ASSIGN,
     Gallery,
@@ -77,37 +88,34 @@ _CLUSTER_SQL = """
 """
 
 
-class PeopleError(ValueError):
-    """An operation the user asked for cannot be done (the message says why)."""
-
-
-class ConstraintError(PeopleError):
-    """The operation would put two faces the user (or one photo) keeps apart in one person."""
-
-
 @dataclass(frozen=True)
 class PeopleSettings:
-    """method: 'hdbscan' or 'agglomerative'. threshold: same-person distance (None: the
-    model's). Saved in the catalog's settings as ``people.*`` keys."""
+    """method: 'hdbscan' or 'agglomerative'. threshold_scale: the same-person distance as a
+    fraction of the model's threshold (1: the model's own), so that a setting keeps its meaning
+    when the catalog switches models. Every distance setting (clustering, recognition) is a
+    fraction of the resulting threshold. Saved in the catalog's settings as ``people.*`` keys,
+    so the app and the command line group one catalog alike."""
 
     method: str = "hdbscan"
-    threshold: float | None = None
+    threshold_scale: float = 1.0
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> PeopleSettings:
-        method = catalog.get_setting("people.method", "hdbscan") or "hdbscan"
-        assign = catalog.get_setting("people.assign_below")
+        method = catalog.get_setting(METHOD_KEY, "hdbscan") or "hdbscan"
         rec = RecognitionSettings()
-        if assign is not None:
-            rec = RecognitionSettings(
-                k=rec.k,
-                margin=rec.margin,
-                shortlist=rec.shortlist,
-                assign_below=None if assign == "off" else float(assign),
-            )
-        return cls(method=method, recognition=rec)
+        assign = catalog.get_setting(ASSIGN_KEY)
+        if assign is None and catalog.get_setting(LEGACY_ASSIGN_KEY) is not None:
+            legacy = catalog.get_setting(LEGACY_ASSIGN_KEY)
+            assign = "off" if legacy == "off" else str(legacy_fraction(catalog, legacy))
+        if assign:
+            rec = replace(rec, assign_below=None if assign == "off" else float(assign))
+        return cls(method=method, threshold_scale=threshold_scale(catalog), recognition=rec)
+
+
+class _Replan(Exception):
+    """The user changed people between a re-cluster's snapshot and its write."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,22 @@ class _Undo:
         )
 
 
+_Op = TypeVar("_Op", bound=Callable[..., Any])
+
+
+def _user_operation(method: _Op) -> _Op:
+    """Run a whole user operation, its checks included, in one write transaction taken up
+    front: a concurrent scan or re-cluster makes it wait instead of fail, and what it checked
+    is still true when it writes. Nested operations (``name`` merging) share the transaction."""
+
+    @functools.wraps(method)
+    def run(self: PeopleService, *args: Any, **kwargs: Any) -> Any:
+        with self.catalog.write():
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class PeopleService:
     """People operations on ``catalog`` for embeddings of ``model_id`` (default: the
     catalog's model, else the app's default model)."""
@@ -210,11 +234,7 @@ class PeopleService:
 
     @property
     def threshold(self) -> float:
-        return (
-            self.settings.threshold
-            if self.settings.threshold is not None
-            else float(self.spec.threshold)
-        )
+        return float(self.spec.threshold) * self.settings.threshold_scale
 
     def probability(self, d: float | np.ndarray) -> float | np.ndarray:
         return self.spec.probability_same(d)
@@ -424,7 +444,7 @@ class PeopleService:
     @contextmanager
     def _operation(self, action: str) -> Iterator[_Undo]:
         undo = _Undo()
-        with self.db.atomic():
+        with self.catalog.write():
             yield undo
             self.db.execute(
                 "INSERT INTO people_log (action, summary, undo, created_at) VALUES (?, ?, ?, ?)",
@@ -480,6 +500,7 @@ class PeopleService:
             )
         ]
 
+    @_user_operation
     def undo(self) -> LogEntry | None:
         """Undo the latest operation not yet undone (last first); None when there is none."""
         rows = self._q(
@@ -660,6 +681,7 @@ class PeopleService:
 
     # --- operations (undoable) -----------------------------------------------------------------
 
+    @_user_operation
     def name(self, person_id: int, name: str) -> Person:
         """Name a person or cluster. A name another person already has merges this one into
         that person. Naming an unnamed cluster confirms its automatic faces."""
@@ -689,6 +711,7 @@ class PeopleService:
         """Same as ``name`` (a name in use merges into its holder)."""
         return self.name(person_id, name)
 
+    @_user_operation
     def merge(self, source_id: int, target_id: int) -> Person:
         """Merge person ``source_id`` into ``target_id``. Refused if a confirmed face of one is
         in the same photo as, or marked different from, a confirmed face of the other. An
@@ -731,6 +754,7 @@ class PeopleService:
                 self._touch(undo, dst.id, cover_face_id=src.cover_face_id)
         return moved
 
+    @_user_operation
     def split(self, person_id: int, face_ids: Iterable[int], name: str | None = None) -> Person:
         """Take faces out of a person into a new person (or the person called ``name``)."""
         p = self.active(person_id)
@@ -754,6 +778,7 @@ class PeopleService:
             )
         return self.person(tid)
 
+    @_user_operation
     def move(self, face_ids: Iterable[int], person_id: int) -> Person:
         """These faces are this person: confirmed there, rejected from where they were."""
         faces = self._require_faces(face_ids)
@@ -763,6 +788,7 @@ class PeopleService:
             undo.summary = f"moved {len(faces)} faces to {self._label(p.id)}"
         return self.person(p.id)
 
+    @_user_operation
     def enroll(self, face_id: int, name: str) -> Person:
         """One-shot enrollment: this face is ``name`` (a new person unless the name exists)."""
         name = name.strip()
@@ -790,6 +816,7 @@ class PeopleService:
         face = measure_face(self.catalog, photo_id, box, self.model_id, embedder, detector)
         return self.add_face(face, name)
 
+    @_user_operation
     def add_face(self, face, name: str) -> int:
         """Store a measured hand-marked face (``album.people.manual.ManualFace``) as a face of
         its photo's content with its embedding, and confirm it as ``name``; returns its id.
@@ -841,6 +868,7 @@ class PeopleService:
             )
         return fid
 
+    @_user_operation
     def label_faces(
         self, pairs: Iterable[tuple[int, str]], action: str = "import"
     ) -> tuple[int, list[str]]:
@@ -871,6 +899,7 @@ class PeopleService:
             undo.summary = f"{action}: {done} faces named"
         return done, problems
 
+    @_user_operation
     def reject(self, face_ids: Iterable[int], person_id: int | None = None) -> int:
         """Not this person: each face is rejected from ``person_id`` (default: the person it
         is assigned to now). Returns how many rejections were recorded."""
@@ -896,6 +925,7 @@ class PeopleService:
             )
         return n
 
+    @_user_operation
     def hide(self, person_id: int, hidden: bool = True) -> Person:
         p = self.active(person_id)
         with self._operation("hide" if hidden else "unhide") as undo:
@@ -903,6 +933,7 @@ class PeopleService:
             undo.summary = f"{'hid' if hidden else 'showed'} {self._label(p.id)}"
         return self.person(p.id)
 
+    @_user_operation
     def set_cover(self, person_id: int, face_id: int) -> Person:
         p = self.active(person_id)
         if face_id not in self._positive(p.id):
@@ -912,6 +943,7 @@ class PeopleService:
             undo.summary = f"face {face_id} is the cover of {self._label(p.id)}"
         return self.person(p.id)
 
+    @_user_operation
     def confirm(self, person_id: int, face_ids: Iterable[int] | None = None) -> int:
         """Confirm a person's suggested and automatic faces (all, or those given)."""
         p = self.active(person_id)
@@ -928,6 +960,7 @@ class PeopleService:
             undo.summary = f"confirmed {n} faces of {self._label(p.id)}"
         return n
 
+    @_user_operation
     def answer(self, face_a: int, face_b: int, same: bool) -> None:
         """The user's answer to "same person?" for two faces: stored as a must-link or
         cannot-link constraint and applied at once (people merged, a face taken out)."""
@@ -950,17 +983,27 @@ class PeopleService:
                             f"faces {a} and {b} are both confirmed as "
                             f"{self._label(pa.person_id)}; move or reject one first"
                         )
-                    out = (
-                        b
-                        if pb.source != "confirmed"
-                        and (
-                            pa.source == "confirmed" or (pb.confidence or 0) >= (pa.confidence or 0)
-                        )
-                        else a
-                    )
+                    if pa.source == "confirmed":
+                        out = b
+                    elif pb.source == "confirmed":
+                        out = a
+                    else:  # the face that fits the person worse leaves
+                        out = self._farther(pa.person_id, a, b)
                     self._drop_positive(undo, [out], pa.person_id)
                 self._constraint(a, b, "cannot-link")
                 undo.summary = f"faces {a} and {b}: different people"
+
+    def _farther(self, person_id: int, a: int, b: int) -> int:
+        """Of faces ``a`` and ``b`` of a person, the one further (on average) from the
+        person's other faces; ``b`` when the person has no other face."""
+        others = [f for f in self._positive(person_id) if f not in (a, b)][:200]
+        if not others:
+            return b
+        ref = self._vectors(others)
+        va, vb = self._vectors([a, b])
+        da = float(np.linalg.norm(ref - va, axis=1).mean())
+        db = float(np.linalg.norm(ref - vb, axis=1).mean())
+        return a if da > db else b
 
     def _constraint(self, a: int, b: int, kind: str) -> None:
         self.db.execute(
@@ -1056,6 +1099,18 @@ class PeopleService:
             out.update((p, q) for i, p in enumerate(ps) for q in ps[i + 1 :])
         return out
 
+    def _pose(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Quality and yaw (degrees) of the faces ``ids``, in their order."""
+        rows = {
+            f: (q, stored_yaw(y, lm))
+            for f, q, y, lm in self._q("SELECT id, quality, yaw, landmarks FROM faces")
+        }
+        pairs = [rows.get(int(f), (1.0, 0.0)) for f in ids]
+        return (
+            np.array([q for q, _ in pairs], dtype=np.float64),
+            np.array([y for _, y in pairs], dtype=np.float64),
+        )
+
     def queue(self, limit: int = 20) -> list[tuple[Question, int, int]]:
         """The most useful "same person?" questions: (question, face a id, face b id)."""
         ids, x, labels, fixed = self._state()
@@ -1067,6 +1122,7 @@ class PeopleService:
             for a, b in self._q("SELECT face_a, face_b FROM constraints")
             if a in pos and b in pos
         ]
+        quality, yaw = self._pose(ids)
         qs = same_person_queue(
             x,
             labels,
@@ -1076,6 +1132,8 @@ class PeopleService:
             answered=answered,
             forbidden=self._forbidden_people(ids, labels),
             limit=limit,
+            yaw=yaw,
+            quality=quality,
         )
         return [(q, int(ids[q.a]), int(ids[q.b])) for q in qs]
 
@@ -1100,14 +1158,44 @@ class PeopleService:
         """Recognise unconfirmed faces against confirmed ones, cluster the rest, and rewrite
         the machine assignments. Confirmed and rejected assignments, names and every other
         user decision are left as they are; clusters keep their ids where their faces stay
-        together."""
+        together.
+
+        A writer job (``album.catalog.lock``): raises ``CatalogLockedError`` while a scan or
+        another re-cluster runs. The plan comes from one consistent snapshot and is computed
+        outside any transaction, so the user keeps working meanwhile; if the user changed
+        something by the time it is written, it is planned once more, and a second change
+        only makes the write leave alone what the user touched."""
+        from album.catalog.lock import writer_job
+
         start = time.perf_counter()
+        with writer_job(self.catalog, "re-cluster", str(self.catalog.path)):
+            try:
+                try:
+                    return self._recluster(method, start, replan=True)
+                except _Replan:
+                    log.info("re-cluster: the user changed people meanwhile; planning again")
+                    return self._recluster(method, start, replan=False)
+            finally:
+                self.catalog.end_read()  # a snapshot an error left open
+
+    def _user_version(self) -> tuple[int, int]:
+        """Changes whenever a user operation is done or undone (the undo log only grows)."""
+        row = self._q("SELECT COALESCE(MAX(id), 0), COUNT(undone_at) FROM people_log")[0]
+        return int(row[0]), int(row[1])
+
+    def _recluster(self, method: str | None, start: float, replan: bool) -> ReclusterSummary:
         method = method or self.settings.method
+        # The snapshot: every read up to end_read() sees the catalog at one moment.
+        self.catalog.begin_read()
+        version = self._user_version()
+        snapshot_clusters = self.cluster_ids()
         ids, x = self.catalog.embeddings(self.model_id)
         n = len(ids)
         index = {int(f): i for i, f in enumerate(ids)}
         photo = dict(self._q("SELECT id, content_hash FROM faces"))
-        quality = dict(self._q("SELECT id, quality FROM faces"))
+        quality, yaw = {}, {}
+        for f, q, y, lm in self._q("SELECT id, quality, yaw, landmarks FROM faces"):
+            quality[f], yaw[f] = q, stored_yaw(y, lm)
         active = {r[0] for r in self._q("SELECT id FROM people WHERE merged_into IS NULL")}
         confirmed: dict[int, int] = {}
         rejected: set[tuple[int, int]] = set()
@@ -1120,6 +1208,7 @@ class PeopleService:
             else:
                 machine_before[f] = p
         constraints = self._q("SELECT face_a, face_b, kind FROM constraints")
+        self.catalog.end_read()
         partners: dict[int, set[int]] = defaultdict(set)
         for a, b, kind in constraints:
             if kind == "cannot-link":
@@ -1229,6 +1318,7 @@ class PeopleService:
                 threshold=threshold,
                 settings=self.settings.cluster,
                 report=report,
+                yaw=np.array([yaw.get(f, 0.0) for f in uid]),
             )
             if unknown
             else np.zeros(0, np.int64)
@@ -1248,15 +1338,24 @@ class PeopleService:
                 mapping[c] = p
                 used.add(p)
 
-        # 4. write
-        old_clusters = self.cluster_ids()
+        # 4. write, in one transaction taken up front. The user may have worked since the
+        # snapshot: then plan again (once); the second time, write around the user's changes.
+        # Triggers already drop machine rows for faces confirmed or rejected meanwhile.
         new_clusters = 0
         t = now()
-        with self.db.atomic():
+        with self.catalog.write():
+            changed = self._user_version() != version
+            if changed and replan:
+                raise _Replan
+            # Only people that are still clusters (no user data: named, merged, confirmed or
+            # rejected faces, hidden, cover) may be dropped, so no ON DELETE CASCADE can take
+            # a user decision; and only those of the snapshot, not one made meanwhile.
+            old_clusters = snapshot_clusters & self.cluster_ids()
+            alive = {r[0] for r in self._q("SELECT id FROM people WHERE merged_into IS NULL")}
             self.db.execute("DELETE FROM assignments WHERE source IN ('automatic', 'suggested')")
-            rows = [(f, p, s, d, t) for f, (p, s, d) in recognised.items()]
+            rows = [(f, p, s, d, t) for f, (p, s, d) in recognised.items() if p in alive]
             for c in sorted(set(labels[labels >= 0].tolist())):
-                if c not in mapping:
+                if mapping.get(c) not in alive:  # new, or its person was merged or removed
                     mapping[c] = self.db.execute(
                         "INSERT INTO people (name, origin, created_at, updated_at) "
                         "VALUES (NULL, 'cluster', ?, ?)",
@@ -1266,11 +1365,14 @@ class PeopleService:
             for j, f in enumerate(uid):
                 if labels[j] >= 0 and (f, mapping[int(labels[j])]) not in rejected:
                     rows.append((f, mapping[int(labels[j])], "automatic", None, t))
+            # Faces a scan (or purge) deleted since the snapshot are skipped.
             self.db.conn.executemany(
                 "INSERT INTO assignments (face_id, person_id, source, confidence, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
+                "SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM faces WHERE id = ?)",
+                [(*r, r[0]) for r in rows],
             )
+            if changed:  # constraints or confirmed faces added meanwhile: the machine gives way
+                self._repair({r[1] for r in rows})
             dropped = [p for p in old_clusters if p not in mapping.values()]
             for s in range(0, len(dropped), 900):
                 chunk = dropped[s : s + 900]

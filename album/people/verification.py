@@ -4,21 +4,38 @@
 calibrated probability ``EmbedderSpec.probability_same`` (a logistic fit on LFW pairs, stored
 with the model's registry entry).
 
-``same_person_queue`` ranks the pairs of faces whose answer would change the clusters most:
+``same_person_queue`` ranks questions by how much their answer is expected to fix: the
+probability that the answer changes the grouping times the BCubed change it makes (joining
+groups of ``a`` and ``b`` faces that are one person, or parting them, changes the summed
+precision or recall of their faces by ``2ab / (a + b)``):
 
 * ``clusters``: two neighbouring clusters (people) whose average-linkage distance (the
   root-mean-square distance between their faces, the clustering's own merge criterion) is
   near the threshold; asked about through their closest faces: "yes" merges them. Worth
-  ``uncertainty x sqrt(size_a x size_b)``.
+  ``P(same) x 2ab / (a + b)``.
+* ``split``: a cluster that may hold two people: split in two (2-means from its two most
+  distant faces), asked about through the best face of each half: "no" parts them. Worth
+  ``P(different) x 2ab / (a + b)``: clustering only joins groups it is nearly sure of, but
+  look-alikes still end up together.
 * ``edge``: a machine-assigned face far out at its cluster's edge (mean distance to its nearest
-  cluster-mates near the threshold), paired with its nearest cluster-mate: "no" takes it out.
-* ``loose``: a face left alone whose nearest clustered face is near the threshold: "yes"
-  brings it in.
+  cluster-mates): "no" takes it out. Worth ``P(different) x 2(s - 1) / s`` in a cluster of s.
+  A turned or poor face (quality < ``POOR_QUALITY``) is asked about however sure the model is,
+  once: the model's certainty means little for it.
+* ``loose``: a face left alone whose nearest cluster (of s faces) is within ``reach`` x
+  threshold: "yes" brings it in. Worth ``P(same) x 2s / (s + 1)``. Every such face is asked
+  about, however sure the model is, until the user has answered about it ``settle_after``
+  times: the queue does not run dry while faces remain whose person nobody has decided, and
+  a person seen once is not asked about forever.
 
-Uncertainty is ``1 - |2p - 1|`` with ``p`` the calibrated probability: 1 at p = 0.5, 0 when
-the model is sure. ``merge_suggestions`` ranks neighbouring pairs of people by their
-average-linkage distance (the closest pair of faces alone is a poor guide: among thousands of
-faces, some pair of different people is always close).
+``P(same)`` is the model's calibrated probability. The calibration was fitted on frontal
+pairs; a turned face sits further from its own person's frontal faces, so for a pair with a
+turned face the distance is first reduced by ``POSE_SLACK`` (see :func:`pose_adjusted`). Edge
+and loose faces are shown beside their person's best face (frontal, sharpest) rather than
+their nearest neighbour, which is often another turned face and hard for the user to judge.
+
+``merge_suggestions`` ranks neighbouring pairs of people by their average-linkage distance
+(the closest pair of faces alone is a poor guide: among thousands of faces, some pair of
+different people is always close).
 """
 
 from __future__ import annotations
@@ -28,7 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from album.people.clustering import split_two
 from album.people.knn import knn
+from models.pose import FRONTAL, PROFILE
 
 ProbabilityFn = Callable[[np.ndarray], np.ndarray]
 
@@ -57,6 +76,92 @@ def logistic(threshold: float, slope: float = 12.0) -> ProbabilityFn:
 
 def uncertainty(p: np.ndarray) -> np.ndarray:
     return 1.0 - np.abs(2.0 * np.asarray(p) - 1.0)
+
+
+# How much further (fraction of the threshold) a profile face sits from its own person than a
+# frontal face does; turned faces in between get a share. Fitted on the dev half of LFW's
+# people (album eval lfw --split dev --pairs): see ARCHITECTURE.md.
+POSE_SLACK = 0.025
+# Faces below this quality (album.scan.quality: small, blurred, doubtful) are asked about
+# like turned ones, however sure the model is of them.
+POOR_QUALITY = 0.6
+
+
+def pose_adjusted(
+    d: np.ndarray | float, yaw_a: np.ndarray | float, yaw_b: np.ndarray | float, threshold: float
+) -> np.ndarray:
+    """Distance ``d`` less the slack owed to the more turned face of the pair (degrees)."""
+    turn = np.maximum(np.abs(np.asarray(yaw_a, float)), np.abs(np.asarray(yaw_b, float)))
+    share = np.clip((turn - FRONTAL) / (PROFILE - FRONTAL), 0.0, 1.0)
+    return np.asarray(d, float) - POSE_SLACK * threshold * share
+
+
+def _split_question(
+    x: np.ndarray,
+    labels: np.ndarray,
+    c: int,
+    prob: ProbabilityFn,
+    fixed: np.ndarray,
+    done: set[tuple[int, int]],
+    quality: np.ndarray | None,
+    yaw: np.ndarray | None,
+    min_size: int = 4,
+) -> Question | None:
+    """Is cluster ``c`` two people? Its two halves (2-means from its most distant faces),
+    shown through each half's best face; None when too small, or already answered."""
+    rows = np.flatnonzero(labels == c)
+    if len(rows) < min_size:
+        return None
+    xs = x[rows].astype(np.float64)
+    a = int(np.argmax(np.linalg.norm(xs - xs.mean(0), axis=1)))
+    b = int(np.argmax(np.linalg.norm(xs - xs[a], axis=1)))
+    side = split_two(xs, a, b)
+    na, nb = int((~side).sum()), int(side.sum())
+    if min(na, nb) < 2:
+        return None
+    rms = float(
+        np.sqrt(max(0.0, 2.0 - 2.0 * float(xs[~side].sum(0) @ xs[side].sum(0)) / (na * nb)))
+    )
+    halves = np.where(side, 1, 0)
+    reps = representatives(
+        halves,
+        None if quality is None else np.asarray(quality)[rows],
+        None if yaw is None else np.asarray(yaw)[rows],
+    )
+    fa, fb = int(rows[reps[0]]), int(rows[reps[1]])
+    if (min(fa, fb), max(fa, fb)) in done or (fixed[fa] and fixed[fb]):
+        return None
+    p = float(prob(rms))
+    return Question(
+        "split",
+        fa,
+        fb,
+        rms,
+        p,
+        (1.0 - p) * _gain(na, nb),
+        f"a cluster of {len(rows)} faces that may be two people: halves of {na} and {nb}, "
+        f"average distance {rms:.3f} (P(same) {p:.2f})",
+    )
+
+
+def _gain(a: int, b: int) -> float:
+    """BCubed change (summed over faces) of joining or parting groups of a and b faces."""
+    return 2.0 * a * b / (a + b) if a > 0 and b > 0 else 0.0
+
+
+def representatives(
+    labels: np.ndarray, quality: np.ndarray | None, yaw: np.ndarray | None
+) -> dict[int, int]:
+    """Per label, the row that shows the person best: frontal first, then sharpest."""
+    n = len(labels)
+    q = np.ones(n) if quality is None else np.asarray(quality, float)
+    frontal = np.ones(n, bool) if yaw is None else np.abs(np.asarray(yaw, float)) < FRONTAL
+    order = np.lexsort((-q, ~frontal))  # frontal first, then best quality
+    out: dict[int, int] = {}
+    for i in order.tolist():
+        out.setdefault(int(labels[i]), i)
+    out.pop(-1, None)
+    return out
 
 
 @dataclass(frozen=True)
@@ -185,22 +290,38 @@ def same_person_queue(
     k: int = 10,
     min_uncertainty: float = 0.05,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+    yaw: np.ndarray | None = None,
+    quality: np.ndarray | None = None,
+    reach: float = 1.5,
+    settle_after: int = 2,
 ) -> list[Question]:
     """The ``limit`` most useful "same person?" questions, best first.
 
     ``labels``: cluster (person) of each row or -1. ``fixed``: rows the user confirmed (never
     asked about as edge faces). ``answered``: row pairs already answered (skipped).
     ``forbidden``: label pairs known to be different (no cluster question between them).
+    ``yaw`` (degrees) and ``quality`` (0..1) per row: pose-aware probabilities and the face
+    shown for a person (None: all frontal, all equal).
     """
     labels = np.asarray(labels)
     n = len(labels)
     prob = probability or logistic(threshold)
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    turn = np.zeros(n) if yaw is None else np.abs(np.asarray(yaw, dtype=np.float64))
+    qual = np.ones(n) if quality is None else np.asarray(quality, dtype=np.float64)
     done = {(min(a, b), max(a, b)) for a, b in answered}
+    refusals = np.zeros(n, dtype=np.int64)  # answered pairs per row (a "no" or a "yes")
+    for a, b in done:
+        refusals[a] += 1
+        refusals[b] += 1
     no = {(min(a, b), max(a, b)) for a, b in forbidden}
     idx, dist = neighbours if neighbours is not None else knn(x, k)
     sizes = np.bincount(labels[labels >= 0], minlength=int(labels.max(initial=-1)) + 1)
+    best_face = representatives(labels, quality, yaw)
     out: list[Question] = []
+
+    def p_same(i: int, j: int, d: float) -> float:
+        return float(prob(pose_adjusted(d, turn[i], turn[j], threshold)))
 
     best, _ = _cross_pairs(labels, idx, dist)
     sums, _ = _rms(x, labels)
@@ -212,7 +333,7 @@ def same_person_queue(
         u = float(uncertainty(p))
         if u < min_uncertainty:
             continue
-        score = u * float(np.sqrt(sizes[a] * sizes[b]))
+        score = p * _gain(sizes[a], sizes[b])
         out.append(
             Question(
                 "clusters",
@@ -227,6 +348,11 @@ def same_person_queue(
             )
         )
 
+    for c in range(len(sizes)):
+        q = _split_question(x, labels, c, prob, fixed, done, quality, yaw)
+        if q is not None:
+            out.append(q)
+
     for i in range(n):
         li = labels[i]
         row_i, row_d = idx[i], dist[i]
@@ -237,33 +363,50 @@ def same_person_queue(
             if not mates.any():
                 continue
             d_in = float(row_d[mates][:3].mean())
-            j = int(row_i[mates][0])
+            j = best_face.get(int(li), int(row_i[mates][0]))
+            if j == i:
+                j = int(row_i[mates][0])
             kind, why = (
                 "edge",
                 f"at the edge of its cluster of {sizes[li]}: mean distance "
                 f"{d_in:.3f} to its nearest cluster-mates",
             )
+            # A turned or poor face's place is never sure: asked until answered once.
+            floor = 0.0 if turn[i] >= FRONTAL or qual[i] < POOR_QUALITY else min_uncertainty
+            worth = _gain(1, sizes[li] - 1)
         elif li < 0:
-            clustered = labels[row_i] >= 0
-            if not clustered.any():
+            clustered = (labels[row_i] >= 0) & (row_d <= reach * threshold)
+            if not clustered.any() or refusals[i] >= settle_after:
                 continue
-            j = int(row_i[clustered][0])
+            near = int(row_i[clustered][0])
             d_in = float(row_d[clustered][0])
+            j = best_face.get(int(labels[near]), near)
             kind, why = (
                 "loose",
-                f"left alone; a face of a cluster of {sizes[labels[j]]} is {d_in:.3f} away",
+                f"left alone; a face of a cluster of {sizes[labels[near]]} is {d_in:.3f} away",
             )
+            floor = 0.0  # asked however sure the model is (see the module docstring)
+            worth = _gain(1, sizes[labels[near]])
         else:
             continue
         if (min(i, j), max(i, j)) in done:
             continue
-        p = float(prob(d_in))
+        p = p_same(i, j, d_in)
         u = float(uncertainty(p))
-        if u < min_uncertainty:
+        if u < floor:
             continue
+        change = p if kind == "loose" else 1.0 - p
+        # Loose faces the model is sure about still come, after every other question.
+        score = max(change * worth, 1e-6)
         out.append(
             Question(
-                kind, i, j, float(np.linalg.norm(x[i] - x[j])), p, u, why + f" (P(same) {p:.2f})"
+                kind,
+                i,
+                j,
+                float(np.linalg.norm(x[i] - x[j])),
+                p,
+                score,
+                why + f" (P(same) {p:.2f})",
             )
         )
     out.sort(key=lambda q: -q.score)

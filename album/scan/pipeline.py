@@ -29,16 +29,18 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from album.catalog.lock import interrupt_dead_runs, writer_job
 from album.catalog.records import path_from_db
 from album.catalog.schema import now
-from album.catalog.store import Catalog
-from album.scan.quality import face_quality
+from album.catalog.store import Catalog, write_transaction
+from album.scan.quality import face_quality, sharpness
 from album.scan.reading import Prepared, read_photo
 from album.scan.walker import FileEntry, is_under, walk
 from album.scan.work import ProgressCallback, ProgressMeter, ReadAhead, ScanControl
 from album.scan.writer import FoundFace, Outcome, ScanWriter
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
+from models.pose import yaw_degrees
 from models.registry import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -151,7 +153,20 @@ class Scanner:
 
         Raises:
             FileNotFoundError: a folder does not exist (nothing is marked missing then).
+            CatalogLockedError: another writer job (scan, re-embed, re-cluster) runs on the
+                catalog (the message names it).
         """
+        what = ", ".join(os.fspath(f) for f in folders)
+        with writer_job(self.catalog, "scan", what):
+            return self._run(folders, progress, control, retry_errors)
+
+    def _run(
+        self,
+        folders: Sequence[str | os.PathLike[str]],
+        progress: ProgressCallback | None,
+        control: ScanControl | None,
+        retry_errors: bool,
+    ) -> ScanSummary:
         control = control or ScanControl()
         roots = [os.path.abspath(os.path.expanduser(os.fspath(f))) for f in folders]
         for root in roots:
@@ -163,8 +178,8 @@ class Scanner:
         db.execute(
             "INSERT OR IGNORE INTO settings (key, value) VALUES ('model', ?)", (self.embedder.name,)
         )
-        # One scan at a time per catalog: a run still 'running' was killed.
-        db.execute("UPDATE scan_runs SET status = 'interrupted' WHERE status = 'running'")
+        # The writer lock is ours: a run still 'running' whose process is gone was killed.
+        interrupt_dead_runs(self.catalog)
         run_id = db.execute(
             "INSERT INTO scan_runs (kind, status, started_at, updated_at, folders, model_id, "
             "settings, pid) VALUES ('scan', 'running', ?, ?, ?, ?, ?, ?)",
@@ -243,7 +258,7 @@ class Scanner:
             for path, row in known.items()
             if row[3] != "missing" and path not in seen and any(is_under(path, r) for r in roots)
         ]
-        with db.atomic():
+        with write_transaction(db):
             t = now()
             for photo_id in revive:
                 db.execute(
@@ -323,7 +338,7 @@ class Scanner:
         start = time.perf_counter()
         again: list[Prepared] = []
         db = self.catalog.db
-        with db.atomic():
+        with write_transaction(db):  # write lock first: the batch reads before it writes
             for item, faces in zip(batch, found, strict=True):
                 outcome, new_faces = writer.record(item, faces)
                 if outcome is Outcome.NEEDS_DECODE:
@@ -379,13 +394,16 @@ class Scanner:
             result = []
             for f, chip in zip(faces, photo_chips, strict=True):
                 box = tuple(float(v) * to_original for v in f.box)
+                sharp = sharpness(chip)
                 result.append(
                     FoundFace(
                         box,
                         f.landmarks * to_original,
                         f.score,
-                        face_quality(f.score, box, chip),
+                        face_quality(f.score, box, chip, sharp),
                         vectors[n],
+                        yaw=yaw_degrees(f.landmarks),
+                        sharpness=sharp,
                     )
                 )
                 n += 1

@@ -36,10 +36,21 @@ def laplacian_variance(chip: np.ndarray) -> float:
     return float(centre.var()) if centre.size else 0.0
 
 
-def face_quality(score: float, box: tuple[float, float, float, float], chip: np.ndarray) -> float:
-    """Quality in 0..1 from the detector ``score``, the ``box`` in original pixels and the chip."""
+def sharpness(chip: np.ndarray) -> float:
+    """The sharpness term in 0..1 (see the module docstring)."""
+    return 1.0 - math.exp(-laplacian_variance(chip) / SHARPNESS_SCALE)
+
+
+def face_quality(
+    score: float,
+    box: tuple[float, float, float, float],
+    chip: np.ndarray,
+    sharp: float | None = None,
+) -> float:
+    """Quality in 0..1 from the detector ``score``, the ``box`` in original pixels and the chip
+    (``sharp``: its sharpness term, when already computed)."""
     confidence = min(1.0, max(0.0, (score - MIN_SCORE) / (1.0 - MIN_SCORE)))
     side = min(box[2] - box[0], box[3] - box[1])
     size = min(1.0, max(0.0, side / SIZE_FULL))
-    sharp = 1.0 - math.exp(-laplacian_variance(chip) / SHARPNESS_SCALE)
+    sharp = sharpness(chip) if sharp is None else sharp
     return float((confidence * size * sharp) ** (1.0 / 3.0))

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from album.catalog.records import Box, path_to_db
 from album.catalog.schema import now
+from album.catalog.store import write_transaction
 from album.scan.reading import Prepared
 
 
@@ -45,6 +46,8 @@ class FoundFace:
     score: float
     quality: float
     vector: np.ndarray  # float32 (D,), unit length
+    yaw: float | None = None  # estimated head turn in degrees (models.pose)
+    sharpness: float | None = None  # 0..1 (album.scan.quality)
 
 
 def face_key(box: Box) -> str:
@@ -88,6 +91,10 @@ class ScanWriter:
 
     def record(self, item: Prepared, faces: list[FoundFace] | None) -> tuple[Outcome, int]:
         """Store one file's result; returns the outcome and the number of new faces."""
+        # Write before reading: a batch transaction that opened with a read would fail
+        # ("database is locked") when another connection commits before its first write;
+        # a write as its first statement waits for the write lock instead (a no-op after).
+        self.db.execute("UPDATE scan_runs SET id = id WHERE id = ?", (self.run_id,))
         key = path_to_db(item.path)
         rows = self._q("SELECT id, content_hash FROM photos WHERE path = ?", (key,))
         row_id, old_hash = rows[0] if rows else (None, None)
@@ -244,6 +251,8 @@ class ScanWriter:
                 lm,
                 float(f.score),
                 float(f.quality),
+                None if f.yaw is None else round(float(f.yaw), 1),
+                None if f.sharpness is None else round(float(f.sharpness), 3),
                 self.run_id,
                 t,
             )
@@ -252,7 +261,7 @@ class ScanWriter:
                 self.db.execute(
                     "UPDATE faces SET content_hash = ?, face_key = ?, box_left = ?, box_top = ?, "
                     "box_right = ?, box_bottom = ?, landmarks = ?, score = ?, quality = ?, "
-                    "scan_run_id = ?, updated_at = ? WHERE id = ?",
+                    "yaw = ?, sharpness = ?, scan_run_id = ?, updated_at = ? WHERE id = ?",
                     (*cols, face_id),
                 )
                 if content_changed:  # other models' vectors describe the old pixels
@@ -260,8 +269,8 @@ class ScanWriter:
             else:
                 cur = self.db.execute(
                     "INSERT OR IGNORE INTO faces (content_hash, face_key, box_left, box_top, "
-                    "box_right, box_bottom, landmarks, score, quality, scan_run_id, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "box_right, box_bottom, landmarks, score, quality, yaw, sharpness, "
+                    "scan_run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     cols,
                 )
                 if cur.rowcount == 1:
@@ -291,7 +300,7 @@ class ScanWriter:
             "SELECT id FROM faces WHERE content_hash NOT IN (SELECT content_hash FROM photos "
             f"WHERE content_hash IS NOT NULL) AND NOT {USER_DATA}"
         )
-        with self.db.atomic():
+        with write_transaction(self.db):  # reads, then deletes: take the write lock first
             n = self._q(f"SELECT COUNT(*) FROM ({doomed})")[0][0]
             self.db.execute(f"DELETE FROM assignments WHERE face_id IN ({doomed})")
             self.db.execute(f"DELETE FROM faces WHERE id IN ({doomed})")
