@@ -225,15 +225,16 @@ class FaceDetector:
             size = (max(1, round(arr.shape[1] * k)), max(1, round(arr.shape[0] * k)))
             small = np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.BILINEAR))
         f = scale * k  # the turned copy's pixels per pixel of the image given to detect()
-        # Faces smaller than 1/16 of the photo's side are not looked for turned: P-Net's cost
-        # grows with the square of the smallest face's scale, and a photo turned without a tag
-        # (a portrait, a group) or a head on a shoulder rarely shows only small faces.
-        small_face = max(small.shape[:2]) / 16
+        # Faces smaller than 1/16 of the photo's side (or than min_face_size) are not looked
+        # for turned: P-Net's cost grows with the square of the smallest face's scale, and a
+        # photo turned without a tag (a portrait, a group) or a head on a shoulder rarely
+        # shows only small faces.
+        smallest = max(small.shape[:2]) / 16, self.min_face_size * f
         best: tuple[float, list[DetectedFace]] | None = None
         for angle in self.retry_angles:
             image, back = turned(small, angle)
             # _run divides by f; multiply back to turned pixels, turn back, and divide again.
-            found = self._run(image[None], f, min_size=max(float(_PNET_CELL), small_face))[0]
+            found = self._run(image[None], f, min_size=max(float(_PNET_CELL), *smallest))[0]
             if not found:
                 continue
             tilt = float(np.mean([abs(roll_degrees(d.landmarks)) for d in found]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -227,3 +228,20 @@ def test_paths_that_are_not_utf8_round_trip(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.db") as cat:
         pid = _photo(cat, stored, "h")
         assert cat.photo(pid).path == weird
+
+
+def test_faces_from_before_yaw_was_stored_read_it_from_their_landmarks(tmp_path: Path) -> None:
+    turned = [[30, 40], [70, 40], [70, 60], [35, 80], [65, 80]]  # nose far to the right
+    with Catalog(tmp_path / "c.db") as cat:
+        t = now()
+        for key, yaw in (("a", None), ("b", -12.5)):
+            cat.db.execute(
+                "INSERT INTO faces (content_hash, face_key, box_left, box_top, box_right, "
+                "box_bottom, landmarks, score, quality, yaw, updated_at) "
+                "VALUES (?, ?, 0, 0, 100, 100, ?, 0.99, 0.9, ?, ?)",
+                ("0" * 64, key, json.dumps(turned), yaw, t),
+            )
+        faces = {f.id: f for f in cat.faces_of_content("0" * 64)}
+        estimated, stored = sorted(faces.values(), key=lambda f: f.id)
+        assert estimated.yaw > 50  # a profile, read from the landmarks
+        assert stored.yaw == -12.5  # the stored value wins

@@ -159,6 +159,9 @@ def test_boxes_are_in_original_upright_pixels(lfw, tmp_path, detector, embedder)
                 lm = np.asarray(face.landmarks)
                 assert (lm[:, 0] > want[0]).all() and (lm[:, 0] < want[2]).all()
                 assert 0 < face.quality <= 1
+                assert abs(face.yaw) < 25  # both look at the camera: stored as frontal
+        stored = cat.db.execute("SELECT yaw, sharpness FROM faces").fetchall()
+        assert all(y is not None and 0 < s <= 1 for y, s in stored)
         # Chips were cut right: each face's vector matches the LFW source's own.
         ids, vectors = cat.embeddings(embedder.name)
         assert len(ids) == 4
