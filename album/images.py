@@ -450,14 +450,10 @@ def _finish_raw(
 ) -> LoadedImage:
     """Resize (in the frame ``im`` is in) and orient; sizes are LibRaw's full output's."""
     rgb_im = _to_rgb(im)
-    swap = orientation in _SWAPS_AXES
-    orig = (stored[1], stored[0]) if swap else stored
-    target = orig
-    if max_side is not None and max(orig) > max_side:
-        s = max_side / max(orig)
-        target = (max(1, round(orig[0] * s)), max(1, round(orig[1] * s)))
+    orig, in_stored = _plan(stored, orientation, max_side)
     # ``im`` is either still in the stored frame (to_apply = orientation) or already upright.
-    in_frame = (target[1], target[0]) if to_apply in _SWAPS_AXES else target
+    upright = (in_stored[1], in_stored[0]) if orientation in _SWAPS_AXES else in_stored
+    in_frame = (upright[1], upright[0]) if to_apply in _SWAPS_AXES else upright
     if rgb_im.size != in_frame:
         rgb_im = rgb_im.resize(in_frame, Image.Resampling.LANCZOS, reducing_gap=3.0)
     if to_apply in _TRANSPOSE:

@@ -22,7 +22,7 @@ pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("pytestqt")
 pytest.importorskip("superqt")
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
@@ -52,16 +52,9 @@ def catalog(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def window(qtbot, catalog: Path, tmp_path: Path):
-    from album.gui.app import make_app
-    from album.gui.main_window import MainWindow
+    from test_gui import _window
 
-    make_app()
-    w = MainWindow(catalog, QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: w.ready, timeout=JOB_TIMEOUT)
+    w = _window(qtbot, catalog, tmp_path)
     yield w
     w.close()
 
