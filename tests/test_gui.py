@@ -343,6 +343,64 @@ def test_photo_viewer_click_a_box_opens_the_person(qtbot, window) -> None:
     assert w.stack.currentWidget() is w.person_page and w.person_page.person_id == pid
 
 
+def test_person_photos_view_newest_first_under_month_headings(
+    qtbot, scanned: Path, tmp_path: Path
+) -> None:
+    """The Photos toggle shows the person's whole photos (the core's query), newest first, each
+    month under a full-width heading; tiles load lazily; double-click opens the viewer."""
+    from album.catalog import Catalog
+    from album.gui.models import Heading
+    from album.people.photos import photos_with
+
+    catalog = tmp_path / "catalog.db"
+    shutil.copy(scanned, catalog)
+    with Catalog(catalog) as cat:  # LFW has no EXIF dates: give them some, in three months
+        for i, (pid,) in enumerate(cat.db.execute("SELECT id FROM photos ORDER BY id").fetchall()):
+            taken = f"20{20 + i % 3}-0{1 + i % 3}-1{i % 9}T12:00:00"
+            cat.db.execute("UPDATE photos SET taken_at = ? WHERE id = ?", (taken, pid))
+    w = _window(qtbot, catalog, tmp_path)
+    pid = _open(qtbot, w, 0)
+    page = w.person_page
+    assert not page.showing_photos() and page.not_this.isVisible()
+    with qtbot.waitSignal(page.photos_loaded, timeout=10_000):  # read off the GUI thread
+        qtbot.mouseClick(page.photos_button, Qt.MouseButton.LeftButton)
+    assert page.showing_photos() and not page.not_this.isVisible()
+    expected = photos_with(w.session.catalog, [pid])
+    assert len(expected) >= 3
+    assert page.photos_model.photo_ids() == [p.photo_id for p in expected]
+    dates = [p.taken for p in expected]
+    assert dates == sorted(dates, reverse=True)
+    months = list(dict.fromkeys(d.strftime("%B %Y") for d in dates))
+    assert page.photos_model.headings() == months and len(months) >= 2
+    view, model = page.photo_view, page.photos_model
+    qtbot.waitUntil(lambda: not w.thumbs._pending, timeout=20_000)
+    for row in range(model.rowCount()):
+        rect = view.visualRect(model.index(row))
+        if isinstance(model.row_at(row), Heading):
+            assert rect.width() > view.viewport().width() // 2  # a row of its own
+            first = view.visualRect(model.index(row + 1))
+            assert first.top() >= rect.bottom() and first.left() < model.size // 2
+        else:  # a painted tile was made: lazily, square, at the grid's size
+            pm = w.thumbs.get(("tile", model.row_at(row).photo_id, model.size))
+            assert pm is not None and pm.width() == pm.height() == model.size
+    qtbot.keyClick(view, Qt.Key.Key_F)
+    assert not page.showing_photos() and page.not_this.isVisible()
+    with qtbot.waitSignal(page.photos_loaded, timeout=10_000):
+        qtbot.keyClick(page.view, Qt.Key.Key_P)
+    assert page.showing_photos() and view.hasFocus()
+    shot(qtbot, w, w.thumbs, "person-photos")
+    top = view.visualRect(model.index(1))
+    # A real double-click: press and release, then the double-click event.
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=top.center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=top.center())
+    v = w.viewer
+    assert v is not None and v.isVisible() and v.photo.id == expected[0].photo_id
+    v.close()
+    qtbot.mouseClick(page.faces_button, Qt.MouseButton.LeftButton)
+    assert not page.showing_photos() and page.not_this.isVisible()
+    w.close()
+
+
 def test_window_state_is_remembered(qtbot, window, tmp_path: Path) -> None:
     w = window
     w.resize(760, 560)  # within the offscreen screen (800x600)

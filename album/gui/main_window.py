@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.people_page.choose_folder.connect(self.add_folder)
         self.person_page.back.connect(self.show_people)
         self.person_page.open_face.connect(self.open_face_photo)
+        self.person_page.open_photo.connect(self.open_photo)
         self.person_page.compare.connect(self.compare_faces)
         self.review_page.load_requested.connect(self.load_review)
 

@@ -7,6 +7,7 @@ The models hold only ids, names and counts (one query each); thumbnails are aske
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from PySide6.QtCore import (
@@ -28,6 +29,8 @@ CountRole = Qt.ItemDataRole.UserRole + 2
 NameRole = Qt.ItemDataRole.UserRole + 3
 FaceIdRole = Qt.ItemDataRole.UserRole + 4
 SourceRole = Qt.ItemDataRole.UserRole + 5
+PhotoIdRole = Qt.ItemDataRole.UserRole + 6
+HeadingRole = Qt.ItemDataRole.UserRole + 7
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -286,4 +289,129 @@ class FaceDelegate(QStyledItemDelegate):
             p.setPen(QPen(QColor("#8fbfff"), 2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(r.adjusted(-2, -2, 2, 2), 8, 8)
+        p.restore()
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    photo_id: int
+    taken: datetime
+    exif_date: bool
+    people: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    year: int
+    month: int
+
+    @property
+    def text(self) -> str:
+        return datetime(self.year, self.month, 1).strftime("%B %Y") if self.year > 1 else "Undated"
+
+
+class PhotosModel(_ThumbListModel):
+    """Whole photos (square tiles), newest first, each month under a heading row of its own."""
+
+    kind = "tile"
+
+    def __init__(self, thumbs: ThumbnailCache, size: int = 160, parent=None) -> None:
+        super().__init__(thumbs, size, False, parent)
+
+    def _key_of(self, row: PhotoRow | Heading) -> int:
+        # Headings get negative keys so they never meet a photo id in ``_row_of``.
+        return row.photo_id if isinstance(row, PhotoRow) else -(row.year * 100 + row.month)
+
+    def set_photos(self, photos: list[PhotoRow]) -> None:
+        """``photos`` newest first (as the core's query gives them)."""
+        rows: list[PhotoRow | Heading] = []
+        month: tuple[int, int] | None = None
+        for p in photos:
+            if (p.taken.year, p.taken.month) != month:
+                month = (p.taken.year, p.taken.month)
+                rows.append(Heading(*month))
+            rows.append(p)
+        self._set_rows(rows)
+
+    def photo_ids(self) -> list[int]:
+        return [r.photo_id for r in self._rows if isinstance(r, PhotoRow)]
+
+    def headings(self) -> list[str]:
+        return [r.text for r in self._rows if isinstance(r, Heading)]
+
+    def row_at(self, row: int) -> PhotoRow | Heading:
+        return self._rows[row]
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if index.isValid() and isinstance(self._rows[index.row()], Heading):
+            return Qt.ItemFlag.ItemIsEnabled
+        return super().flags(index)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        if isinstance(r, Heading):
+            if role in (
+                HeadingRole,
+                Qt.ItemDataRole.DisplayRole,
+                Qt.ItemDataRole.AccessibleTextRole,
+            ):
+                return r.text
+            return None
+        if role == PhotoIdRole:
+            return r.photo_id
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbs.get((self.kind, r.photo_id, self.size)) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            when = r.taken.strftime("%d %B %Y, %H:%M") + ("" if r.exif_date else " (file date)")
+            return "\n".join([when, ", ".join(r.people) or "No one named", r.path])
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"photo taken {r.taken:%d %B %Y}: {', '.join(r.people)}"
+        return None
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """A photo tile, or a month heading as wide as the view (so the next photo starts a row)."""
+
+    def __init__(self, size: int, view, parent=None) -> None:
+        super().__init__(parent or view)
+        self.size = size
+        self.view = view
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        if index.data(HeadingRole) is not None:
+            return QSize(max(self.size, self.view.viewport().width() - 4 * self.view.spacing()), 40)
+        return QSize(self.size + 6, self.size + 6)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        p.save()
+        heading = index.data(HeadingRole)
+        if heading is not None:
+            f = QFont(option.font)
+            f.setBold(True)
+            f.setPointSizeF(f.pointSizeF() * 1.25)
+            p.setFont(f)
+            p.setPen(option.palette.color(option.palette.ColorRole.WindowText))
+            p.drawText(
+                option.rect.adjusted(4, 0, 0, -6),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                heading,
+            )
+            p.restore()
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = option.rect.adjusted(3, 3, -3, -3)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if pm is not None:
+            p.drawPixmap(r, pm)
+        if option.state & QStyle.StateFlag.State_Selected:
+            p.setPen(QPen(QColor("#4c9bff"), 4))
+            p.setBrush(QColor(76, 155, 255, 60))
+            p.drawRect(r)
+        elif option.state & QStyle.StateFlag.State_HasFocus:
+            p.setPen(QPen(QColor("#8fbfff"), 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(r)
         p.restore()

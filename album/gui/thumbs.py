@@ -21,7 +21,8 @@ from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
 
-# Keys: ("face", face_id, size, round), ("person", person_id, size), ("photo", photo_id, size)
+# Keys: ("face", face_id, size, round), ("person", person_id, size), ("photo", photo_id, size),
+# ("tile", photo_id, size): the photo cut to a centred square, for photo grids
 Key = tuple
 
 
@@ -81,6 +82,10 @@ class _Loader(QThread):
         kind = key[0]
         if kind == "photo":
             return QImage(str(thumbs.photo(int(key[1]), int(key[2]))))
+        if kind == "tile":
+            return _square(
+                QImage(str(thumbs.photo(int(key[1]), _photo_px(int(key[2]))))), int(key[2])
+            )
         if kind == "face":
             image = QImage(str(thumbs.face(int(key[1]), _face_px(int(key[2])))))
             return _round(image, int(key[2])) if key[3] else _scaled(image, int(key[2]))
@@ -95,6 +100,11 @@ class _Loader(QThread):
 def _face_px(size: int) -> int:
     """Cached JPEG size for a displayed size (few sizes, so the cache is shared)."""
     return 160 if size <= 160 else 320
+
+
+def _photo_px(size: int) -> int:
+    """Cached JPEG size (longer side) for a square tile: its shorter side must cover it."""
+    return 256 if size <= 190 else 512
 
 
 def _cover_face(cat: Catalog, person_id: int) -> int | None:
@@ -122,6 +132,11 @@ def _scaled(image: QImage, size: int) -> QImage:
         Qt.AspectRatioMode.KeepAspectRatioByExpanding,
         Qt.TransformationMode.SmoothTransformation,
     )
+
+
+def _square(image: QImage, size: int) -> QImage:
+    src = _scaled(image, size)
+    return src.copy((src.width() - size) // 2, (src.height() - size) // 2, size, size)
 
 
 def _round(image: QImage, size: int) -> QImage:

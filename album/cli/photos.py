@@ -1,0 +1,50 @@
+"""``album photos [--person NAME_OR_ID]... [--any]``: the photos that show these people."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from album.cli._people import label, people_service
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("photos", help="photos showing all of some people (or any), newest first")
+    p.add_argument(
+        "--person",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ID",
+        help="a person's name or id; repeat for photos showing all of them (none: every photo)",
+    )
+    p.add_argument("--any", action="store_true", help="photos showing any of the people given")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from album.catalog.records import display_path
+    from album.people.photos import photos_with
+
+    with people_service(args) as svc:
+        ids = [svc.find(ref).id for ref in args.person]
+        photos = photos_with(svc.catalog, ids, any_=args.any)
+    if args.json:
+        doc = [
+            {
+                "path": p.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                "taken": p.taken.isoformat(timespec="seconds"),
+                "date_from": "exif" if p.exif_date else "file",
+                "people": [{"id": q.id, "name": q.name} for q in p.people],
+            }
+            for p in photos
+        ]
+        print(json.dumps(doc, ensure_ascii=False))
+        return 0
+    for p in photos:
+        when = p.taken.strftime("%Y-%m-%d %H:%M") + (" " if p.exif_date else "*")
+        people = ", ".join(label(q) for q in p.people) or "-"
+        print(f"{when}  {display_path(p.path)}  [{people}]")
+    footnote = "; * no EXIF date, the file's date" if any(not p.exif_date for p in photos) else ""
+    print(f"{len(photos)} photos{footnote}")
+    return 0
