@@ -102,3 +102,30 @@ def test_pose_from_landmarks() -> None:
 def test_lfw_frontal_face_reads_frontal(lfw, plain) -> None:
     face = central_face(plain.detect(lfw_image(lfw, "Colin_Powell")), 250, 250)
     assert pose_class(yaw_degrees(face.landmarks)) == "frontal"
+
+
+def test_lfw_variants_run_the_protocol_on_harder_copies(lfw, tmp_path, embedder) -> None:
+    """A two-fold pairs file over four real people: each variant changes the images the
+    pipeline sees, and same-person pairs stay closer than different-person pairs."""
+    import shutil
+
+    from album.evaluation.lfw import evaluate_lfw
+
+    people = ("Colin_Powell", "Tony_Blair", "Serena_Williams", "Hugo_Chavez")
+    for name in people:
+        (tmp_path / name).mkdir()
+        for k in (1, 2):
+            shutil.copy(lfw / name / f"{name}_{k:04d}.jpg", tmp_path / name)
+    (tmp_path / "pairs.txt").write_text(
+        "2 1\nColin_Powell 1 2\nColin_Powell 1 Tony_Blair 1\n"
+        "Serena_Williams 1 2\nSerena_Williams 2 Hugo_Chavez 2\n"
+    )
+    seen = {}
+    for variant in ("original", "tight", "rotated"):
+        r = evaluate_lfw(tmp_path, embedder, variant=variant)
+        assert r.images == 6 and r.no_face == 0 and len(r.distances) == 4
+        assert r.distances[r.same].max() < r.distances[~r.same].min(), variant
+        seen[variant] = r.distances
+    assert not np.allclose(seen["original"], seen["tight"])
+    with pytest.raises(ValueError):
+        evaluate_lfw(tmp_path, embedder, variant="upside-down")
