@@ -360,17 +360,13 @@ def make_album(
             side = round(fs * CONTEXT * max(1.0, _aspect(source.box)))
             if side >= min(w, h):
                 continue
-            for _try in range(50):
-                at = (rng.randint(0, w - side), rng.randint(0, h - side))
-                region = (at[0], at[1], at[0] + side, at[1] + side)
-                if not any(_overlaps(region, p) for p in placed):
-                    placed.append(region)
-                    box = paste_face(canvas, source, fs, at)
-                    rel = source.path.relative_to(lfw).as_posix()
-                    records.append(
-                        {"identity": source.identity, "source": rel, "box": box, "yaw": source.yaw}
-                    )
-                    break
+            at = _free_spot(placed, side, size, rng)
+            if at is not None:
+                box = paste_face(canvas, source, fs, at)
+                rel = source.path.relative_to(lfw).as_posix()
+                records.append(
+                    {"identity": source.identity, "source": rel, "box": box, "yaw": source.yaw}
+                )
         name = f"{prefix}_{n:05d}.jpg"
         canvas.save(out / name, "JPEG", quality=quality)
         truth["photos"][name] = records
@@ -452,16 +448,12 @@ def _make_validation_album(
                 side = round(fs * CONTEXT * max(1.0, _aspect(source.box)))
                 if side >= min(w, h):
                     continue
-                for _try in range(50):
-                    at = (rng.randint(0, w - side), rng.randint(0, h - side))
-                    region = (at[0], at[1], at[0] + side, at[1] + side)
-                    if not any(_overlaps(region, p) for p in placed):
-                        placed.append(region)
-                        present.add(source.identity)
-                        uses[source.path] = uses.get(source.path, 0) + 1
-                        box = paste_face(canvas, source, fs, at, angle, blur)
-                        records.append(_record(lfw, source, box, fs, blur, angle, gray, q, tight))
-                        break
+                at = _free_spot(placed, side, size, rng)
+                if at is not None:
+                    present.add(source.identity)
+                    uses[source.path] = uses.get(source.path, 0) + 1
+                    box = paste_face(canvas, source, fs, at, angle, blur)
+                    records.append(_record(lfw, source, box, fs, blur, angle, gray, q, tight))
         if gray:
             canvas = ImageOps.grayscale(canvas)
         canvas.save(out / name, "JPEG", quality=q)
@@ -475,6 +467,25 @@ def _make_validation_album(
         log.info("%s: %d faces", name, len(records))
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
+
+
+def _free_spot(
+    placed: list[tuple[float, float, float, float]],
+    side: int,
+    size: tuple[int, int],
+    rng: random.Random,
+    tries: int = 50,
+) -> tuple[int, int] | None:
+    """A random top-left corner for a ``side``-pixel square that overlaps nothing in
+    ``placed`` (which it joins), or None after ``tries`` misses."""
+    w, h = size
+    for _try in range(tries):
+        at = (rng.randint(0, w - side), rng.randint(0, h - side))
+        region = (at[0], at[1], at[0] + side, at[1] + side)
+        if not any(_overlaps(region, p) for p in placed):
+            placed.append(region)
+            return at
+    return None
 
 
 def _as_json(d: dict) -> dict:
