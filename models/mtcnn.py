@@ -57,7 +57,7 @@ def _crops(
     x1, y1, x2, y2 = b[:, 0] - 1, b[:, 1] - 1, b[:, 2], b[:, 3]
     side = torch.maximum(x2 - x1, y2 - y1).clamp(min=1)
     level = torch.floor(torch.log2(side / size)).clamp(0, len(pyramid) - 1).long()
-    out = torch.empty((len(b), 3, size, size), dtype=pyramid[0].dtype)
+    out = torch.empty((len(b), 3, size, size), dtype=pyramid[0].dtype, device=pyramid[0].device)
     for k in level.unique().tolist():
         sel = level == k
         f = 1.0 / (2**k)
