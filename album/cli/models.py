@@ -77,6 +77,9 @@ def _status(spec: registry.EmbedderSpec) -> str:
     if spec.origin == "trained":
         ready = (registry.trained_dir() / f"{spec.name}.safetensors").is_file()
         return "ready" if ready else "missing"
+    if spec.parts:
+        states = [_status(registry.get_spec(name)) for name, _ in spec.parts]
+        return "ready" if all(s == "ready" for s in states) else "missing"
     if spec.name == "dlib-resnet-v1":
         from models.dlib_resnet import default_weights_path
 
@@ -84,6 +87,10 @@ def _status(spec: registry.EmbedderSpec) -> str:
             return "ready" if default_weights_path().is_file() else "missing"
         except FileNotFoundError:
             return "missing"
+    if spec.name == "sface":
+        from models.sface import find_onnx
+
+        return "ready" if find_onnx() is not None else "missing"
     return "ready"
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from album.evaluation.metrics import VerificationReport, kfold_report
-from album.evaluation.splits import in_split
+from album.evaluation.splits import in_split, person_split
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
 from models.pose import yaw_degrees
@@ -79,6 +79,8 @@ class LfwResult:
     retried: int  # images found only by the looser retry
     seconds: float
     yaw: np.ndarray  # per pair: the larger estimated |yaw| of its two faces, degrees
+    # per pair: "dev" or "test" when both people are in that half of LFW, else "cross"
+    halves: np.ndarray
 
 
 VARIANTS = ("original", "tight", "rotated")
@@ -87,6 +89,11 @@ TIGHT_MARGIN = 1.1  # tight crops: the face box grown to 110% of its width and h
 
 def _person(image: str) -> str:
     return image.split("/")[0]
+
+
+def _halves(pair: Pair) -> str:
+    a, b = person_split(_person(pair.a)), person_split(_person(pair.b))
+    return a if a == b else "cross"
 
 
 def _angle(image: str) -> float:
@@ -145,6 +152,80 @@ def central_face(faces: list[DetectedFace], width: int, height: int) -> Detected
     return min(faces, key=lambda f: float(np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre)))
 
 
+def _detect_all(
+    names: list[str],
+    image: Callable[[str], np.ndarray],
+    detector: FaceDetector,
+    loose: FaceDetector,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[DetectedFace | None], int]:
+    """The central face of every image (retried with ``loose``), and how many needed that."""
+    faces: list[DetectedFace | None] = [None] * len(names)
+    retried = 0
+    for start_i in range(0, len(names), batch):
+        chunk = names[start_i : start_i + batch]
+        arrays = [image(n) for n in chunk]
+        found = detector.detect_batch(arrays)
+        for j, (arr, fs) in enumerate(zip(arrays, found, strict=True)):
+            face = central_face(fs, arr.shape[1], arr.shape[0])
+            if face is None:
+                face = central_face(loose.detect(arr), arr.shape[1], arr.shape[0])
+                retried += face is not None
+            faces[start_i + j] = face
+        if progress:
+            progress(min(start_i + batch, len(names)), 2 * len(names))
+    return faces, retried
+
+
+def _faces_cache_path(variant: str, names: list[str]) -> Path:
+    """Detections depend on the images and the detector's code, not on the embedder under
+    test: one cache file per variant, image list and version of the detection code."""
+    import hashlib
+
+    from album.catalog.paths import cache_dir
+
+    h = hashlib.blake2b(f"faces-v1|{variant}|".encode() + "\n".join(names).encode(), digest_size=10)
+    for module in ("detector.py", "mtcnn.py", "pose.py"):
+        h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
+    return cache_dir() / "lfw-eval" / f"faces-{variant}-{h.hexdigest()}.npz"
+
+
+def _cached_faces(variant: str, names: list[str]) -> tuple[list[DetectedFace | None], int] | None:
+    path = _faces_cache_path(variant, names)
+    try:
+        with np.load(path) as z:
+            found, boxes, scores, marks = z["found"], z["boxes"], z["scores"], z["landmarks"]
+            retried = int(z["retried"])
+    except (OSError, KeyError, ValueError):
+        return None
+    if len(found) != len(names):
+        return None
+    faces = [
+        DetectedFace(boxes[i], float(scores[i]), marks[i]) if found[i] else None
+        for i in range(len(names))
+    ]
+    return faces, retried
+
+
+def _cache_faces(
+    variant: str, names: list[str], faces: list[DetectedFace | None], retried: int
+) -> None:
+    path = _faces_cache_path(variant, names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    zero = DetectedFace(np.zeros(4), 0.0, np.zeros((5, 2)))
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        found=np.array([f is not None for f in faces]),
+        boxes=np.stack([(f or zero).box for f in faces]),
+        scores=np.array([(f or zero).score for f in faces]),
+        landmarks=np.stack([(f or zero).landmarks for f in faces]),
+        retried=retried,
+    )
+    tmp.replace(path)
+
+
 def evaluate_lfw(
     data: Path,
     embedder: Embedder,
@@ -171,6 +252,7 @@ def evaluate_lfw(
         raise ValueError(f"no LFW pairs left in split {split!r}")
     names = sorted({p.a for p in pairs} | {p.b for p in pairs})
     index = {n: i for i, n in enumerate(names)}
+    default_detector = detector is None
     detector = detector or FaceDetector(min_face_size=20, max_side=1000, device=embedder.device)
     loose = FaceDetector(
         min_face_size=12,
@@ -197,20 +279,13 @@ def evaluate_lfw(
             return np.asarray(turned)
         return arr
 
-    faces: list[DetectedFace | None] = [None] * len(names)
-    retried = 0
-    for start_i in range(0, len(names), batch):
-        chunk = names[start_i : start_i + batch]
-        arrays = [image(n) for n in chunk]
-        found = detector.detect_batch(arrays)
-        for j, (arr, fs) in enumerate(zip(arrays, found, strict=True)):
-            face = central_face(fs, arr.shape[1], arr.shape[0])
-            if face is None:
-                face = central_face(loose.detect(arr), arr.shape[1], arr.shape[0])
-                retried += face is not None
-            faces[start_i + j] = face
-        if progress:
-            progress(min(start_i + batch, len(names)), 2 * len(names))
+    cached = _cached_faces(variant, names) if default_detector else None
+    if cached is not None:
+        faces, retried = cached
+    else:
+        faces, retried = _detect_all(names, image, detector, loose, batch, progress)
+        if default_detector:
+            _cache_faces(variant, names, faces, retried)
 
     yaws = np.array([abs(yaw_degrees(f.landmarks)) if f else 0.0 for f in faces])
     detected = [f.landmarks for f in faces if f is not None]
@@ -245,4 +320,5 @@ def evaluate_lfw(
         retried=retried,
         seconds=time.perf_counter() - start,
         yaw=np.maximum(yaws[[index[p.a] for p in pairs]], yaws[[index[p.b] for p in pairs]]),
+        halves=np.array([_halves(p) for p in pairs]),
     )

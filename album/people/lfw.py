@@ -113,7 +113,7 @@ def _load_all(
     progress: Callable[[int, int], None] | None,
 ) -> LabelledFaces:
     from album.catalog.paths import cache_dir
-    from models.registry import DEFAULT_MODEL
+    from models.registry import DEFAULT_MODEL, get_spec
 
     data = Path(data)
     model = model or DEFAULT_MODEL
@@ -123,6 +123,29 @@ def _load_all(
     identities = sorted({f.split("/")[0] for f in files})
     index = {name: i for i, name in enumerate(identities)}
     labels = np.array([index[f.split("/")[0]] for f in files], dtype=np.int64)
+    spec = get_spec(model)
+    if spec.parts:
+        # A fused embedding is its parts' embeddings joined (models.embedder), and every part
+        # sees the same detections: join theirs, each cached on its own.
+        parts = [
+            _load_all(data, min_images, name, device, cache, progress) for name, _ in spec.parts
+        ]
+        joined = np.concatenate(
+            [w * p.embeddings for p, (_, w) in zip(parts, spec.parts, strict=True)], axis=1
+        )
+        joined /= np.linalg.norm(joined, axis=1, keepdims=True).clip(1e-12)
+        first = parts[0]
+        return LabelledFaces(
+            joined.astype(np.float32),
+            first.quality,
+            labels,
+            identities,
+            files,
+            model,
+            first.no_face,
+            first.found,
+            first.yaw,
+        )
     folder = Path(cache) if cache is not None else cache_dir() / "people-eval"
     path = folder / f"lfw-{_cache_key(model, files)}.npz"
     if path.is_file():
