@@ -69,21 +69,24 @@ def test_confirmed_faces_become_a_chip_dataset(tmp_path) -> None:
 
 def test_train_from_catalog_with_too_few_people_says_so(tmp_path, capsys) -> None:
     path, _, _ = _catalog(tmp_path)
-    assert main(["--library", str(path), "train", "--from-catalog", "--quiet"]) == 2
+    # --network: the chips recipe (the default --from-catalog is tests/test_training_personal.py)
+    assert main(["--library", str(path), "train", "--from-catalog", "--network", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "people" in err
+    assert "people" in err and "--batch-p" not in err
     assert main(["--library", str(tmp_path / "none.db"), "train", "--from-catalog"]) == 2
 
 
 def test_train_from_catalog_registers_a_model(tmp_path, capsys) -> None:
     path, _, _ = _catalog(tmp_path, extra_people=2)
     name = f"family-{tmp_path.name[-8:]}".replace("_", "-")
-    args = ["--library", str(path), "train", "--from-catalog", "--out", name, "--quiet",
-            "--batch-p", "3", "--batch-k", "2", "--epochs", "1", "--batches-per-epoch", "1",
+    # No --batch-p: P comes from what the album has (3 people with two faces, not 16).
+    args = ["--library", str(path), "train", "--from-catalog", "--network", "--out", name,
+            "--quiet", "--batch-k", "2", "--epochs", "1", "--batches-per-epoch", "1",
             "--val-fraction", "0", "--device", "cpu"]  # fmt: skip
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "7 confirmed faces of 4 people" in out and f"registered model {name}" in out
+    assert "batches of 3 people (all there are)" in out
     assert "too few identities" not in out  # --val-fraction 0: no split asked for
     spec = get_spec(name)
     assert spec.origin == "trained" and spec.threshold == get_spec("dlib-resnet-v1").threshold

@@ -6,5 +6,7 @@
 
 Small pieces: ``data`` (chips), ``augment``, ``sampler`` (P x K), ``miners``, ``loss``,
 ``evaluate``, ``loop`` (Trainer), ``models`` (bases, freezing), ``checkpoints``
-(safetensors + JSON), ``pipeline`` (the whole recipe), ``bench``.
+(safetensors + JSON), ``pipeline`` (the whole recipe), ``bench``; ``head`` and ``personal``
+("Improve recognition from my labels": a head over stored embeddings, judged on the user's
+own held-out faces).
 """

@@ -117,6 +117,44 @@ class BatchAllMiner:
         return a, p, n
 
 
+class PairMiner:
+    """Semi-hard mining over explicit relations instead of labels, with a fallback.
+
+    ``pos`` and ``neg`` are (N, N) boolean masks: "the same person" and "known to differ" (a
+    rejection, a "not the same" answer or one photo make two faces differ without either
+    having a label of its own). Every semi-hard negative of each anchor-positive pair is taken;
+    a pair with none falls back to its hardest negative when that one still violates the margin
+    (batch-hard), so mining does not starve once semi-hard triplets vanish. Returns the
+    triplets and ``{"semihard": n, "fallback": m}``.
+    """
+
+    def __init__(self, margin: float) -> None:
+        self.margin = margin
+
+    @torch.no_grad()
+    def __call__(
+        self, embeddings: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor
+    ) -> tuple[Triplets, dict[str, int]]:
+        d = squared_distances(embeddings.float())
+        a, p = torch.nonzero(pos, as_tuple=True)
+        if len(a) == 0:
+            return _empty(embeddings.device), {"semihard": 0, "fallback": 0}
+        d_ap = d[a, p][:, None]
+        d_an = d[a]
+        valid = neg[a]
+        semi = valid & (d_an > d_ap) & (d_an <= d_ap + self.margin)
+        pair, n = torch.nonzero(semi, as_tuple=True)
+        starved = ~semi.any(1) & valid.any(1)
+        hardest = torch.where(valid, d_an, torch.full_like(d_an, float("inf"))).min(1)
+        fall = torch.nonzero(starved & (hardest.values < d_ap[:, 0] + self.margin))[:, 0]
+        triplets = (
+            torch.cat([a[pair], a[fall]]),
+            torch.cat([p[pair], p[fall]]),
+            torch.cat([n, hardest.indices[fall]]),
+        )
+        return triplets, {"semihard": len(pair), "fallback": len(fall)}
+
+
 MINERS = ("semihard", "hard", "all")
 
 

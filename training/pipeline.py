@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -203,11 +203,16 @@ def fine_tune(
             )
             val_set = None
     valid_ids = int((data.identity_counts() >= 2).sum())
-    if valid_ids < req.config.batch_p:
+    if valid_ids < 2:
         raise TrainingError(
-            f"only {valid_ids} people have two or more faces to train on; a batch needs "
-            f"--batch-p {req.config.batch_p} of them (lower it or add people)"
+            f"only {valid_ids} people have two or more faces to train on; confirm at least "
+            "two faces each of at least two people"
         )
+    if valid_ids < req.config.batch_p:  # a family album: P from what there is
+        notes.append(
+            f"batches of {valid_ids} people (all there are) instead of {req.config.batch_p}"
+        )
+        req.config = replace(req.config, batch_p=valid_ids)
     _status(
         f"training on {len(data)} faces of {len(data.identities)} people; validation: "
         f"{len(val_set) if val_set is not None else 0} faces of "

@@ -1,7 +1,8 @@
 """``album train``: fine-tune a face embedder with online semi-hard triplets (FaceNet).
 
 album train --data LFW_DIR --out my-model                 # View 1 DevTest held out
-album train --from-catalog --out family --epochs 5
+album train --from-catalog --out family                  # your people: head over the network
+album train --from-catalog --network --epochs 5          # the network's last layer instead
 album train --bench --data LFW_DIR                        # time one epoch of 5,000 faces
 """
 
@@ -30,7 +31,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument(
         "--from-catalog",
         action="store_true",
-        help="train on the people confirmed in the catalog (--library)",
+        help="learn from your labels in the catalog (--library): confirmed faces, rejections, "
+        "answers; judged on faces held out from training, kept only if it recognises your "
+        "people better",
+    )
+    p.add_argument(
+        "--network",
+        action="store_true",
+        help="with --from-catalog: fine-tune the network's last layer on the confirmed faces' "
+        "chips (slower, the --data recipe) instead of a head over the stored embeddings",
+    )
+    p.add_argument(
+        "--check-lfw",
+        type=Path,
+        help="with --from-catalog: LFW folder for the general check (its View 1 test pairs); "
+        "default: pairs of album faces no training used",
+    )
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="with --from-catalog: when the new model is kept, switch the catalog to it and "
+        "re-group at once",
     )
     p.add_argument(
         "--base",
@@ -158,7 +179,59 @@ def run(args: argparse.Namespace) -> int:
         return _bench(args, device)
     if not args.data and not args.from_catalog:
         raise UserError("say what to train on: --data DIR (identity folders) or --from-catalog")
+    if args.from_catalog and not args.network:
+        return _train_personal(args)
     return _train(args, device)
+
+
+def _train_personal(args: argparse.Namespace) -> int:
+    """``--from-catalog``: the app's "Improve recognition from my labels", same figures."""
+    from training.personal import PersonalTrainingError, adopt, personal_fine_tune, write_json
+
+    path = Path(args.library) if getattr(args, "library", None) else None
+    if path is not None and not path.is_file():
+        raise UserError(f"{path}: no catalog file here")
+    if args.check_lfw is not None and not (args.check_lfw / "pairsDevTest.txt").is_file():
+        raise UserError(f"{args.check_lfw}: no LFW pairsDevTest.txt here")
+    name = args.out or f"personal-{_dt.datetime.now():%Y%m%d-%H%M}"
+    try:
+        res = personal_fine_tune(
+            path,
+            name,
+            lfw=args.check_lfw,
+            status=None if args.quiet else lambda m: print(m, flush=True),
+        )
+    except PersonalTrainingError as exc:
+        raise UserError(str(exc)) from None
+    h = res.held_out
+    print()
+    print(f"held-out faces of your people: {h.faces} (each held out once, {len(res.folds)} parts)")
+    print(f"{'':28}{'before':>10}{'after':>10}")
+    print(f"{'identification':28}{100 * h.id_before:9.1f}%{100 * h.id_after:9.1f}%")
+    if h.same_pairs or h.diff_pairs:
+        same = (100 * h.same_before, 100 * h.same_after)
+        print(f"{'same person? (balanced)':28}{same[0]:9.1f}%{same[1]:9.1f}%")
+    if res.general is not None:
+        g = res.general
+        label = "general: LFW pairs" if g.kind == "lfw" else "general: other album pairs"
+        print(f"{label:28}{100 * g.before:9.1f}%{100 * g.after:9.1f}%  ({g.pairs} pairs)")
+    print()
+    print(res.summary())
+    print(f"({res.seconds:.1f} s)")
+    if args.json:
+        write_json(res, args.json)
+    if res.kept and args.adopt:
+        summary = adopt(path, res)
+        print(
+            f"switched the catalog to {res.name} and re-grouped: {summary.clusters} groups, "
+            f"{summary.assigned} faces recognised"
+        )
+    elif res.kept:
+        print(
+            f"to use it: album reembed --model {res.name}, or choose it in the app's Settings "
+            "(--adopt switches at once)"
+        )
+    return 0
 
 
 def _bench(args: argparse.Namespace, device: str | None) -> int:
@@ -203,10 +276,10 @@ def _catalog_dataset(args: argparse.Namespace, base: str):
     people = {f.person for f in faces}
     counts = Counter(f.person for f in faces)
     enough = sum(n >= 2 for n in counts.values())
-    if enough < max(2, args.batch_p):
+    if enough < 2:
         raise UserError(
             f"{enough} people have two or more confirmed faces in the catalog; training needs "
-            f"at least {max(2, args.batch_p)} (--batch-p): confirm more faces first"
+            "at least 2: confirm more faces first"
         )
     print(f"{len(faces)} confirmed faces of {len(people)} people in the catalog", flush=True)
     try:
