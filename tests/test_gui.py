@@ -92,14 +92,20 @@ def _truth(w, face_id: int) -> str:
     return Path(photo.path).name.rsplit("_", 1)[0]
 
 
-def _open(qtbot, w, row: int) -> int:
-    """Open the person at ``row`` of the People grid with the keyboard."""
-    view = w.people_page.view
-    view.setFocus()
-    view.setCurrentIndex(view.model().index(row, 0))
-    qtbot.keyClick(view, Qt.Key.Key_Return)
+def _open(qtbot, w, row: int, view: str = "faces") -> int:
+    """Open the person at ``row`` of the People grid with the keyboard (it opens on their
+    photos), then show ``view`` ('faces' for the fixing tools, or 'photos')."""
+    grid = w.people_page.view
+    grid.setFocus()
+    grid.setCurrentIndex(grid.model().index(row, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_Return)
     assert w.stack.currentWidget() is w.person_page
-    return w.person_page.person_id
+    page = w.person_page
+    assert page.showing_photos() and page.photos_button.isChecked()
+    if view == "faces":
+        qtbot.mouseClick(page.faces_button, Qt.MouseButton.LeftButton)
+        assert not page.showing_photos()
+    return page.person_id
 
 
 def _select(w, face_ids: list[int]) -> None:
@@ -359,11 +365,9 @@ def test_person_photos_view_newest_first_under_month_headings(
             taken = f"20{20 + i % 3}-0{1 + i % 3}-1{i % 9}T12:00:00"
             cat.db.execute("UPDATE photos SET taken_at = ? WHERE id = ?", (taken, pid))
     w = _window(qtbot, catalog, tmp_path)
-    pid = _open(qtbot, w, 0)
     page = w.person_page
-    assert not page.showing_photos() and page.not_this.isVisible()
     with qtbot.waitSignal(page.photos_loaded, timeout=10_000):  # read off the GUI thread
-        qtbot.mouseClick(page.photos_button, Qt.MouseButton.LeftButton)
+        pid = _open(qtbot, w, 0, view="photos")  # a person opens on their photos
     assert page.showing_photos() and not page.not_this.isVisible()
     expected = photos_with(w.session.catalog, [pid])
     assert len(expected) >= 3
@@ -439,15 +443,18 @@ def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
         FacesModel,
         PeopleModel,
         PersonDelegate,
-        PersonRow,
     )
     from album.gui.pages import _grid
+    from album.people.overview import PersonOverview
 
     thumbs = _FakeThumbs()
     people = PeopleModel(thumbs)
     start = time.perf_counter()
     people.set_people(
-        [PersonRow(i, f"P{i}" if i % 3 else None, 5000 - i, 0) for i in range(1, 5001)]
+        [
+            PersonOverview(i, f"P{i}" if i % 3 else None, False, 5000 - i, 5000 - i, 0, None)
+            for i in range(1, 5001)
+        ]
     )
     view = QListView()
     qtbot.addWidget(view)
@@ -460,7 +467,8 @@ def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
     qtbot.waitUntil(lambda: len(thumbs.asked) > 0)
     shown = time.perf_counter() - start
     assert 0 < len(thumbs.asked) < 200  # only the visible rows asked for a thumbnail
-    assert people.person_at(0).name is not None and people.person_at(4999).name is None
+    assert people.person_at(0).name is not None
+    assert people.person_at(people.rowCount() - 1).name is None  # unnamed, under "More people"
     thumbs.asked.clear()
     view.verticalScrollBar().setValue(view.verticalScrollBar().maximum() // 2)
     qtbot.waitUntil(lambda: len(thumbs.asked) > 0)
@@ -505,26 +513,24 @@ def test_settings_dialog_and_export(qtbot, window, tmp_path: Path) -> None:
     assert (out / "people.csv").read_text().count("Ada") == 4
 
 
-def test_improve_recognition_from_my_labels(qtbot, window, monkeypatch) -> None:
-    """Settings' "Improve recognition from my labels" fine-tunes on the confirmed faces in a
-    worker and registers the result as a selectable model."""
-    from album.gui import core
-
+def test_improve_recognition_from_my_labels(qtbot, window) -> None:
+    """Settings' "Improve recognition from my labels" learns from the confirmed faces in a
+    worker and says in words what changed; on these 12 easy LFW faces the base model is
+    already right on every held-out face, so nothing better is found and nothing is kept
+    (the kept path and re-grouping: tests/test_gui_personal.py)."""
     w = window
     people = [w.people_page.model.person_at(i).id for i in range(3)]
     for pid, name in zip(people, ("Ada", "Bo", "Cy"), strict=True):
         w.op(lambda s, pid=pid, name=name: s.name(pid, name), "Named")
-    # A short run: one small epoch (the recipe is the CLI's; only its size shrinks here).
-    small = {"epochs": 1, "batch_p": 3, "batch_k": 2, "batches_per_epoch": 2}
-    monkeypatch.setattr(core, "TRAIN_CONFIG", small)
     w.a_settings.trigger()
     d = w.settings_dialog
     result = _wait_job(qtbot, w, d.train.click)
-    from models.registry import get_spec
-
-    spec = get_spec(result.name)
-    assert spec.origin == "trained" and result.name.startswith("dlib-resnet-v1-mine-")
     assert w.last_result is result and not w.runner.busy
+    box = w.training_box
+    assert box.isVisible() and "Recognises your 3 people correctly" in box.text()
+    assert not result.kept and "Your current model stays" in box.text()
+    assert w.session.catalog.model == "dlib-resnet-v1"
+    box.accept()
 
 
 def test_photo_viewer_mark_a_missed_face_by_hand(qtbot, window, monkeypatch) -> None:

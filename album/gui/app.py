@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
@@ -42,19 +43,43 @@ def run(
     window = MainWindow(library, QSettings("album", "album"))
     window.show()
     if quit_after_visible:
-        QTimer.singleShot(0, lambda: (_report_visible(), app.quit()))
+        _when_exposed(window, lambda: (_report_visible(window), app.quit()))
     elif folder:
         path = str(Path(folder).expanduser())
         QTimer.singleShot(0, lambda: window.scan([path]))
     return app.exec()
 
 
-def _report_visible() -> None:
+def _when_exposed(window, then: Callable[[], object]) -> None:
+    """Call ``then`` once the window is on the screen and painted. Under a real display
+    server the window is mapped, then exposed, some events after ``show()``; offscreen at once.
+    """
+
+    def check() -> None:
+        handle = window.windowHandle()
+        if handle is not None and handle.isExposed():
+            window.repaint()  # paints now, as the first expose does
+            then()
+        else:
+            QTimer.singleShot(5, check)
+
+    QTimer.singleShot(0, check)
+
+
+def _report_visible(window) -> None:
+    """Print the start-up time and what the first screen shows (it is painted by then: the
+    People grid or the welcome comes from plain SQL, before the engine loads)."""
     start = _process_start()
     now = time.time()
+    page = window.people_page
+    if page.stack.currentWidget() is page.view:
+        screen = f"people: {page.model.rowCount()}"
+    else:
+        screen = "welcome" if page.choose.isVisibleTo(page) else page.empty_text.text()
     print(
         f"visible after {now - start:.2f} s from process start "
-        f"({time.perf_counter() - STARTED:.2f} s after album.gui.app was imported)",
+        f"({time.perf_counter() - STARTED:.2f} s after album.gui.app was imported) on "
+        f"{QApplication.platformName()}; first screen: {screen}",
         flush=True,
     )
 

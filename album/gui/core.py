@@ -30,24 +30,26 @@ def warm_up(ctx: JobContext | None = None) -> bool:
     """Import the core's heavy modules (scipy, torch, torchvision, facenet-pytorch) in a
     worker thread, right after the window shows, so that no later job imports them.
 
-    Importing extension modules holds the GIL for long stretches (loading torch's shared
-    libraries: up to 1.5 s at a time on a busy 2-core machine), so the GUI thread stalls
-    while this runs whichever thread does it; doing it once, up front, keeps those stalls
-    out of scans and user actions.
+    Such imports hold the GIL for long stretches (loading torch's shared libraries, full
+    garbage collections over the new objects), stalling the GUI thread; ``quiet_imports``
+    avoids both. Doing it once, up front, keeps what is left out of scans and user actions.
     """
-    import facenet_pytorch.models.mtcnn  # noqa: F401  (imported by the detector on use)
+    from album.gui.quiet_import import quiet_imports
 
-    import album.people.service
-    import album.scan
-    import album.scan.reembed
-    import album.scan.thumbnails  # noqa: F401
-    import models.registry  # noqa: F401
+    with quiet_imports():
+        import facenet_pytorch.models.mtcnn  # noqa: F401  (imported by the detector on use)
 
-    try:  # imported by clustering on use
-        import hdbscan  # noqa: F401
-        import sklearn.cluster  # noqa: F401
-    except ImportError:
-        pass
+        import album.people.service
+        import album.scan
+        import album.scan.reembed
+        import album.scan.thumbnails  # noqa: F401
+        import models.registry  # noqa: F401
+
+        try:  # imported by clustering on use
+            import hdbscan  # noqa: F401
+            import sklearn.cluster  # noqa: F401
+        except ImportError:
+            pass
     return True
 
 
@@ -118,10 +120,18 @@ class ScanResult:
     scan: Any  # album.scan.ScanSummary
     cluster: Any | None  # album.people.service.ReclusterSummary
     names: Any | None = None  # album.people.metadata.NamesImport
+    live_runs: int = 0  # groupings during the scan (album.people.live)
+    live_seconds: float = 0.0  # their time, within the scan's
+
+
+# Live grouping during a scan (album.people.live): every this many photos or seconds.
+LIVE_EVERY_PHOTOS = 300
+LIVE_EVERY_SECONDS = 30.0
 
 
 def scan_job(path: Path, folders: list[str], device: str | None = None, recluster: bool = True):
-    """A job: scan ``folders`` into the catalog, then re-cluster (unless cancelled)."""
+    """A job: scan ``folders`` into the catalog, grouping people as it goes (a progress
+    report with ``event='people'`` after each grouping), then re-cluster (unless cancelled)."""
 
     def run(ctx: JobContext) -> ScanResult:
         ctx.report(0, 0, "Loading the face models…", force=True)
@@ -133,15 +143,21 @@ def scan_job(path: Path, folders: list[str], device: str | None = None, recluste
             # One lock for the scan and the grouping after it: no other job slips in between.
             scanner = Scanner(cat, device=None if device in (None, "auto") else device)
             ctx.report(0, 0, "Looking for photos…", force=True)
+            from album.people.live import LiveGrouping
+
+            live = LiveGrouping(open_service(cat).recluster, LIVE_EVERY_PHOTOS, LIVE_EVERY_SECONDS)
 
             def progress(p) -> None:
                 text = f"{p.photos_done} of {p.photos_total} photos · {p.faces} faces"
                 if p.errors:
                     text += f" · {p.errors} unreadable"
                 ctx.report(p.photos_done, p.photos_total, text, p.eta_seconds)
+                # Between two stored batches: people appear while the scan runs.
+                if recluster and not ctx.control.cancelled and live.maybe_run(p.photos_done):
+                    ctx.report(p.photos_done, p.photos_total, text, p.eta_seconds, True, "people")
 
             summary = scanner.run(folders, progress=progress, control=ctx.control)
-            result = ScanResult(summary, None)
+            result = ScanResult(summary, None, live_runs=live.runs, live_seconds=live.seconds)
             if not summary.cancelled:
                 # Names the photos carry from other programs, before grouping (they seed it).
                 from album.people.metadata import import_embedded_names
@@ -248,10 +264,6 @@ def reembed_job(path: Path, model: str, device: str | None = None):
     return run
 
 
-# TrainConfig fields that differ from the training defaults (the same recipe as the CLI).
-TRAIN_CONFIG: dict[str, Any] = {}
-
-
 def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = None):
     """A job: the engine's part of marking a missed face by hand (decode, landmarks,
     embedding; see ``album.people.manual``). Returns the ``ManualFace`` to store with
@@ -277,42 +289,39 @@ def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = 
 
 
 def train_job(path: Path, base: str, name: str, device: str | None = None):
-    """A job: fine-tune ``base`` on the faces the user confirmed ("Improve recognition from
-    my labels"); the result is registered as model ``name``, ready to select."""
+    """A job: "Improve recognition from my labels" (``training.personal``): learn from the
+    user's confirmed faces, rejections and answers over the model in use, judged on faces
+    held out from training; the result (``PersonalResult``) says in words what changed and is
+    registered as model ``name`` only when it recognises the user's people better. ``base``
+    (the model picked in Settings) is informative: the model in use is what gets adapted,
+    since its stored embeddings are what training reads; ``device`` is not needed (the head
+    trains in seconds on a CPU). Errors come back in words."""
 
     def run(ctx: JobContext):
-        ctx.report(0, 0, "Preparing your confirmed faces…", force=True)
-        from training.data import chips_from_confirmed, confirmed_faces
-        from training.loop import TrainConfig
-        from training.models import base_spec_name
-        from training.pipeline import FineTuneRequest, TrainingError, fine_tune
+        ctx.report(0, 0, "Reading your labels…", force=True)
+        from training.personal import personal_fine_tune
 
         _threads()
-        faces = confirmed_faces(path)
-        people = {f.person for f in faces}
-        if len(people) < 2:
-            raise TrainingError(
-                "Confirm faces of at least two people (two faces or more each) first."
-            )
-        dataset = chips_from_confirmed(faces, base_spec_name(base))
-        req = FineTuneRequest(
-            name=name,
-            dataset=dataset,
-            base=base,
-            config=TrainConfig(**TRAIN_CONFIG),
-            device=None if device in (None, "auto") else device,
-            progress=False,
-        )
-
-        def on_batch(epoch: int, done: int, total: int) -> None:
-            ctx.report(done, total, f"Training, epoch {epoch}: batch {done} of {total}")
-
-        return fine_tune(
-            req,
-            status=lambda m: ctx.report(0, 0, m, force=True),
+        return personal_fine_tune(
+            path,
+            name,
+            status=lambda m: ctx.report(0, 0, m[:1].upper() + m[1:] + "…", force=True),
             should_stop=lambda: not ctx.control.checkpoint(),
-            on_batch=on_batch,
         )
+
+    return run
+
+
+def adopt_job(path: Path, result):
+    """A job: switch the catalog to a kept personal model (``result``) and re-group with it;
+    no CNN pass (``training.personal.adopt``). Returns the re-cluster summary."""
+
+    def run(ctx: JobContext):
+        ctx.report(0, 0, f"Switching to {result.name} and re-grouping…", force=True)
+        from training.personal import adopt
+
+        _threads()
+        return adopt(path, result)
 
     return run
 

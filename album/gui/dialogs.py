@@ -1,12 +1,11 @@
-"""Dialogs: "Same person?", the photo viewer and Settings."""
+"""Dialogs: "Same person?" and Settings (the photo viewer is ``album.gui.viewer``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QMouseEvent, QPainter, QPen, QShortcut
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,9 +14,9 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -120,191 +119,6 @@ class PairDialog(QDialog):
         self._show()
 
 
-class PhotoCanvas(QWidget):
-    """A photo scaled to fit, with face boxes and names. Click a box: ``face_clicked``.
-    Drag on empty space to draw a box: ``box_drawn`` (in original photo pixels)."""
-
-    face_clicked = Signal(int)
-    box_drawn = Signal(tuple)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setMinimumSize(480, 360)
-        self.setMouseTracking(True)
-        self.pixmap = None
-        self.size_px = (1, 1)  # original photo size
-        self.faces: list[tuple[int, tuple[float, float, float, float], str]] = []
-        self._hover: int | None = None
-        self._drag: tuple[QPointF, QPointF] | None = None
-
-    def set_photo(self, pixmap, size: tuple[int, int], faces) -> None:
-        self.pixmap, self.size_px, self.faces = pixmap, size, list(faces)
-        self.update()
-
-    def _frame(self) -> tuple[float, float, float]:
-        w, h = self.size_px
-        k = min(self.width() / max(w, 1), self.height() / max(h, 1))
-        return k, (self.width() - w * k) / 2, (self.height() - h * k) / 2
-
-    def _rect(self, box) -> QRectF:
-        k, x0, y0 = self._frame()
-        return QRectF(
-            x0 + box[0] * k, y0 + box[1] * k, (box[2] - box[0]) * k, (box[3] - box[1]) * k
-        )
-
-    def face_at(self, pos: QPointF) -> int | None:
-        for fid, box, _ in self.faces:
-            if self._rect(box).contains(pos):
-                return fid
-        return None
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), QColor("#111316"))
-        k, x0, y0 = self._frame()
-        w, h = self.size_px
-        if self.pixmap is not None:
-            p.drawPixmap(QRectF(x0, y0, w * k, h * k), self.pixmap, QRectF(self.pixmap.rect()))
-        font = QFont(self.font())
-        font.setBold(True)
-        p.setFont(font)
-        for fid, box, name in self.faces:
-            r = self._rect(box)
-            color = QColor("#4c9bff") if fid == self._hover else QColor("#f5f7fa")
-            p.setPen(QPen(color, 2))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(r, 4, 4)
-            tw = p.fontMetrics().horizontalAdvance(name) + 10
-            tag = QRectF(r.left(), r.bottom() + 3, tw, p.fontMetrics().height() + 4)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(0, 0, 0, 170))
-            p.drawRoundedRect(tag, 4, 4)
-            p.setPen(color)
-            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, name)
-        if self._drag is not None:
-            p.setPen(QPen(QColor("#f0b429"), 2, Qt.PenStyle.DashLine))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(QRectF(self._drag[0], self._drag[1]).normalized())
-        p.end()
-
-    def mousePressEvent(self, e: QMouseEvent) -> None:
-        if e.button() == Qt.MouseButton.LeftButton:
-            fid = self.face_at(e.position())
-            if fid is not None:
-                self.face_clicked.emit(fid)
-            else:
-                self._drag = (e.position(), e.position())
-
-    def mouseMoveEvent(self, e: QMouseEvent) -> None:
-        if self._drag is not None:
-            self._drag = (self._drag[0], e.position())
-            self.update()
-            return
-        hover = self.face_at(e.position())
-        if hover != self._hover:
-            self._hover = hover
-            self.setCursor(
-                Qt.CursorShape.PointingHandCursor
-                if hover is not None
-                else Qt.CursorShape.CrossCursor
-            )
-            self.update()
-
-    def mouseReleaseEvent(self, e: QMouseEvent) -> None:
-        if self._drag is None:
-            return
-        a, b = self._drag
-        self._drag = None
-        self.update()
-        r = QRectF(a, b).normalized()
-        if r.width() < 8 or r.height() < 8:
-            return
-        k, x0, y0 = self._frame()
-        box = ((r.left() - x0) / k, (r.top() - y0) / k, (r.right() - x0) / k, (r.bottom() - y0) / k)
-        self.box_drawn.emit(box)
-
-
-class PhotoViewer(QDialog):
-    """The photo with its face boxes and names; click a box to open that person."""
-
-    person_requested = Signal(int)
-    # A box drawn around a missed face and the name the user gave it: (photo_id, box, name).
-    face_marked = Signal(int, tuple, str)
-
-    def __init__(
-        self, session: Session, thumbs: ThumbnailCache, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("photoViewer")
-        self.session, self.thumbs = session, thumbs
-        self.canvas = PhotoCanvas()
-        self.title = QLabel()
-        self.title.setObjectName("dim")
-        self.note = QLabel("Click a face to open that person · drag to mark a missed face")
-        self.note.setObjectName("dim")
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.title)
-        lay.addWidget(self.canvas, 1)
-        lay.addWidget(self.note)
-        self.canvas.face_clicked.connect(self._face_clicked)
-        self.canvas.box_drawn.connect(self._box_drawn)
-        thumbs.ready.connect(self._ready)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
-        self._key: tuple | None = None
-        self.photo = None
-        self.resize(1000, 760)
-
-    def show_photo(self, photo_id: int) -> None:
-        cat = self.session.catalog
-        photo = cat.photo(photo_id)
-        if photo is None:
-            return
-        self.photo = photo
-        self.setWindowTitle(photo.path.rsplit("/", 1)[-1])
-        self.title.setText(photo.path)
-        svc = self.session.people
-        faces = []
-        for f in cat.faces_of_photo(photo):
-            lab = svc.person_of(f.id)
-            name = "?"
-            if lab is not None:
-                p = cat.person(lab.person_id)
-                name = (p.name if p and p.name else "Unnamed") + (
-                    "" if lab.source == "confirmed" else "?"
-                )
-            faces.append((f.id, f.box, name))
-        self._key = ("photo", photo_id, 1600)
-        self.canvas.set_photo(
-            self.thumbs.get(self._key), (photo.width or 1, photo.height or 1), faces
-        )
-
-    def _ready(self, key: tuple) -> None:
-        if key == self._key and self.photo is not None:
-            self.canvas.pixmap = self.thumbs.get(key)
-            self.canvas.update()
-
-    def _face_clicked(self, face_id: int) -> None:
-        lab = self.session.people.person_of(face_id)
-        if lab is not None:
-            self.person_requested.emit(self.session.people.active(lab.person_id).id)
-            self.close()
-
-    def _box_drawn(self, box: tuple) -> None:
-        """Ask who the marked face is; the window measures and stores it (``face_marked``)."""
-        if self.photo is None:
-            return
-        name = self.ask_name()
-        if name:
-            self.note.setText(f"Adding the face you marked as {name}…")
-            self.face_marked.emit(self.photo.id, tuple(float(v) for v in box), name)
-
-    def ask_name(self) -> str | None:
-        """The name for a hand-marked face (None when cancelled)."""
-        text, ok = QInputDialog.getText(self, "Mark a missed face", "Who is this?")
-        return text.strip() if ok and text.strip() else None
-
-
 class SettingsDialog(QDialog):
     """Folders, model (fetch / import FaceNet weights), device, threshold, auto-assign."""
 
@@ -351,8 +165,9 @@ class SettingsDialog(QDialog):
         self.reembed.clicked.connect(lambda: self.reembed_requested.emit(self._model()))
         self.train = QPushButton("Improve recognition from my labels")
         self.train.setToolTip(
-            "Fine-tune the selected model on the faces you confirmed; the result is added "
-            "to this list"
+            "Learn from the faces you confirmed, rejected and compared (model in use); the "
+            "result is checked on faces held out from training and kept only if it "
+            "recognises your people better"
         )
         self.train.clicked.connect(lambda: self.train_requested.emit(self._model()))
         self.model.currentIndexChanged.connect(self._model_changed)
@@ -437,3 +252,29 @@ class SettingsDialog(QDialog):
             cat.set_setting(assign_key, "off")
         self.session.reload_settings()
         super().accept()
+
+
+def training_finished(window: Any, result: Any) -> QMessageBox:
+    """Say in words what "Improve recognition from my labels" changed (a
+    ``training.personal.PersonalResult``) and, when the new model was kept, offer to re-group
+    with it (the "Grouping" job). Non-blocking; the box is ``window.training_box``."""
+    from album.gui import core
+
+    box = QMessageBox(window)
+    box.setWindowTitle("Improve recognition")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setText(result.summary())
+    if result.kept:
+        box.setInformativeText("Re-group your photos with the new model now?")
+        regroup = box.addButton("Re-group with it", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        regroup.clicked.connect(
+            lambda: window.start_job("Grouping", core.adopt_job(window.session.path, result))
+        )
+    else:
+        box.addButton(QMessageBox.StandardButton.Ok)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.open()
+    window.training_box = box
+    window.show_message(result.summary().split(". ")[0])
+    return box

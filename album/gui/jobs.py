@@ -39,6 +39,7 @@ class JobProgress:
     total: int
     text: str
     eta_seconds: float | None = None
+    event: str = ""  # 'people': the job changed the people (the views re-read them)
 
 
 class JobContext:
@@ -51,14 +52,21 @@ class JobContext:
         self._last = 0.0
 
     def report(
-        self, done: int, total: int, text: str, eta: float | None = None, force: bool = False
+        self,
+        done: int,
+        total: int,
+        text: str,
+        eta: float | None = None,
+        force: bool = False,
+        event: str = "",
     ) -> None:
-        """Send progress to the GUI (at most every 50 ms unless ``force``)."""
+        """Send progress to the GUI (at most every 50 ms unless ``force``); ``event`` tells
+        the GUI what changed (see ``JobProgress``)."""
         t = time.perf_counter()
         if not force and t - self._last < 0.05 and done < total:
             return
         self._last = t
-        self._emit(JobProgress(self.name, done, total, text, eta))
+        self._emit(JobProgress(self.name, done, total, text, eta, event))
 
     @property
     def cancelled(self) -> bool:

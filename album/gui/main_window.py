@@ -7,13 +7,15 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,10 +32,11 @@ from PySide6.QtWidgets import (
 
 from album.gui import core
 from album.gui.jobs import JobError, JobProgress, JobRunner, format_eta
-from album.gui.models import PersonRow
-from album.gui.pages import PeoplePage, PersonPage, ReviewPage
+from album.gui.library import LibraryPage
+from album.gui.pages import HiddenPeopleDialog, PeoplePage, PersonPage, ReviewPage
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
+from album.people.overview import PersonOverview
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,33 @@ class TaskBar(QWidget):
         self.cancel.setText("Stopping…")
 
 
+class CoreLoader(QObject):
+    """Loads the core (``core.warm_up``: torch, scipy) in a plain thread, with superqt, the
+    jobs' worker library: importing that on the GUI thread, as starting a job does, froze the
+    first screen for 0.2-0.5 s right after it appeared. ``loaded()`` or ``failed(name,
+    JobError)`` arrive on the GUI thread (queued signals)."""
+
+    loaded = Signal()
+    failed = Signal(str, object)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="album-core-loader", daemon=True).start()
+
+    def _run(self) -> None:
+        err = None
+        try:
+            import superqt.utils  # noqa: F401
+
+            core.warm_up()
+        except Exception as exc:
+            err = JobError("Loading", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            if shiboken6.isValid(self) and err is not None:
+                self.failed.emit("Loading", err)
+            elif shiboken6.isValid(self):
+                self.loaded.emit()
+
+
 class MainWindow(QMainWindow):
     """The application window over one catalog."""
 
@@ -136,23 +166,35 @@ class MainWindow(QMainWindow):
         self.session = core.Session(catalog_path)
         self.thumbs = ThumbnailCache(self.session.path, thumbs_root, parent=self)
         self.runner = JobRunner(self)
-        self._loader = JobRunner(self)  # loads the core (torch) off the GUI thread
+        self._loader = CoreLoader(self)  # loads the core (torch) off the GUI thread
         self.ready = False
         self.last_folders: list[str] = []
         self.last_result: Any = None
         self.last_error: JobError | None = None
         self.pair_dialog = None
         self.viewer = None
+        self.hidden_dialog: HiddenPeopleDialog | None = None
+        self._pending_person: int | None = None  # opened before the core was loaded
+        self._workers: set = set()
 
         self.people_page = PeoplePage(self.thumbs)
         self.person_page = PersonPage(self.session, self.thumbs, self.op)
         self.review_page = ReviewPage(self.session, self.thumbs, self.op)
+        self.library_page = LibraryPage(self.session.path, self.thumbs)
         self.stack = QStackedWidget()
-        for page in (self.people_page, self.person_page, self.review_page):
+        for page in (self.people_page, self.person_page, self.review_page, self.library_page):
             self.stack.addWidget(page)
+        self.library_page.open_photo.connect(self.open_photo)
         self.setCentralWidget(self.stack)
         self.people_page.person_activated.connect(self.open_person)
         self.people_page.choose_folder.connect(self.add_folder)
+        self.people_page.set_sort(str(self.settings.value("people/sort", "photos")))
+        self.people_page.sort_changed.connect(
+            lambda key: self.settings.setValue("people/sort", key)
+        )
+        self.people_page.hide_requested.connect(self.hide_people)
+        self.people_page.hidden_requested.connect(self.show_hidden_people)
+        self.people_page.photos_requested.connect(self.show_library)
         self.person_page.back.connect(self.show_people)
         self.person_page.open_face.connect(self.open_face_photo)
         self.person_page.open_photo.connect(self.open_photo)
@@ -164,9 +206,10 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._job_finished)
         self.runner.failed.connect(self._job_failed)
         self.runner.busy_changed.connect(self._busy_changed)
+        self.runner.progress.connect(self._job_progress)
         self._make_actions()
         self._restore_state()
-        self._loader.finished.connect(self._core_loaded)
+        self._loader.loaded.connect(self._core_loaded)
         self._loader.failed.connect(self._job_failed)
         self._load_started = False
 
@@ -174,7 +217,11 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._load_started:  # load the core after the first paint, off the GUI thread
             self._load_started = True
-            QTimer.singleShot(50, lambda: self._loader.start("Loading", core.warm_up, False))
+            # The first screen needs no engine: people (or the welcome) from plain SQL, and
+            # thumbnails (PIL) right away, so the user can act before torch has loaded.
+            self.refresh()
+            self.thumbs.start()
+            QTimer.singleShot(50, self._loader.start)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -196,6 +243,9 @@ class MainWindow(QMainWindow):
 
     def _make_actions(self) -> None:
         self.a_people = self._action("People", "people", "Ctrl+1", self.show_people)
+        self.a_photos = self._action(
+            "Photos", "photos", "Ctrl+3", self.show_library, "Every photo by month, by people"
+        )
         self.a_review = self._action(
             "Review", "review", "Ctrl+2", self.show_review, "Confirm or reject suggestions"
         )
@@ -227,7 +277,7 @@ class MainWindow(QMainWindow):
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for a in (self.a_people, self.a_review, self.a_pair):
+        for a in (self.a_people, self.a_photos, self.a_review, self.a_pair):
             tb.addAction(a)
         tb.addSeparator()
         for a in (self.a_add, self.a_scan, self.a_group, self.a_export):
@@ -279,26 +329,66 @@ class MainWindow(QMainWindow):
         self.thumbs.close()
         super().closeEvent(event)
 
-    def _core_loaded(self, name: str, result: Any) -> None:
+    def _core_loaded(self) -> None:
         self.ready = True
-        self.thumbs.start()
         for a in self._core_actions:
             a.setEnabled(True)
         self._busy_changed(self.runner.busy)
         self.refresh()
         self.core_ready.emit()
+        if self._pending_person is not None:
+            pid, self._pending_person = self._pending_person, None
+            self.open_person(pid)
 
     # --- refreshing ---------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Re-read people (and the open person) from the catalog."""
-        if not self.ready:
+    def _job_progress(self, p: JobProgress) -> None:
+        if p.event != "people":
             return
-        self.session.sync_model()  # after a re-embed: people on the new model's embeddings
-        svc = self.session.people
-        rows = [PersonRow(s.id, s.person.name, s.faces, s.suggested) for s in svc.people()]
+        # A scan grouped the faces so far: show the people now, read in a worker thread (the
+        # query takes 50-150 ms on 10,000 photos, a stall the scan's window must not have).
+        from superqt.utils import create_worker
+
+        from album.people.overview import read_people_overview
+
+        worker = create_worker(
+            read_people_overview, self.session.path, _start_thread=False, _ignore_errors=True
+        )
+        worker.returned.connect(self._live_people)
+        worker.errored.connect(lambda exc: log.warning("reading the people failed: %s", exc))
+        worker.finished.connect(lambda: self._workers.discard(worker))
+        self._workers.add(worker)  # referenced until it ends
+        worker.start()
+
+    def _live_people(self, everyone: list[PersonOverview]) -> None:
+        if shiboken6.isValid(self):  # the window may have closed while the worker read
+            self.refresh_people(everyone)
+
+    def refresh_people(self, everyone: list[PersonOverview] | None = None) -> list[PersonOverview]:
+        """Show ``everyone`` (hidden included; default: read now, plain SQL, possible before
+        the core has loaded) in the People grid and the library's choices; returns them."""
+        from album.people.overview import people_overview
+
+        if everyone is None:
+            everyone = people_overview(self.session.catalog, include_hidden=True)
+        rows = [r for r in everyone if not r.hidden]
         self.thumbs.invalidate("person")
-        self.people_page.set_people(rows)
+        self.people_page.set_people(rows, hidden=len(everyone) - len(rows))
+        self.library_page.set_choices(everyone)
+        if rows:
+            self.people_page.set_empty(None)
+        return everyone
+
+    def refresh(self) -> None:
+        """Re-read people (and the open person) from the catalog. The People grid needs no
+        engine, so this also runs before the core has loaded."""
+        self.session.sync_model()  # after a re-embed: people on the new model's embeddings
+        everyone = self.refresh_people()
+        rows = [r for r in everyone if not r.hidden]
+        if self.stack.currentWidget() is self.library_page:
+            self.library_page.reload()
+        if self.hidden_dialog is not None and self.hidden_dialog.isVisible():
+            self.hidden_dialog.set_people([r for r in everyone if r.hidden])
         counts = self.session.catalog.counts()
         if rows:
             self.people_page.set_empty(None)
@@ -309,7 +399,7 @@ class MainWindow(QMainWindow):
             )
         elif self.runner.busy:
             self.people_page.set_empty(
-                "Looking for faces… people appear here when the scan is done.", show_button=False
+                "Looking for faces… people appear here as they are found.", show_button=False
             )
         else:
             self.people_page.set_empty(
@@ -317,7 +407,7 @@ class MainWindow(QMainWindow):
                 "Use Regroup (Ctrl+R) to group them.",
                 show_button=False,
             )
-        if self.stack.currentWidget() is self.person_page:
+        if self.ready and self.stack.currentWidget() is self.person_page:
             try:
                 self.person_page.reload()
             except Exception:
@@ -334,6 +424,9 @@ class MainWindow(QMainWindow):
         """Run a people operation now (they are quick SQL), show what happened or why not,
         refresh. Returns its result, or ``False`` when it was refused or failed (test with
         ``is False``: some operations return None or 0)."""
+        if not self.ready:  # the people service loads with the core: never on this thread
+            self.show_message("Still loading the face engine: try again in a moment", error=True)
+            return False
         ok, result = self._guard(lambda: fn(self.session.people), "The change was not made")
         if not ok:
             return False
@@ -392,10 +485,52 @@ class MainWindow(QMainWindow):
         self.people_page.view.setFocus()
 
     def open_person(self, person_id: int) -> None:
-        if not self.ready:
+        if not self.ready:  # opened as soon as the core is loaded
+            self._pending_person = person_id
+            self.show_message("Opening as soon as the face engine has loaded…")
             return
         self.stack.setCurrentWidget(self.person_page)
         self.person_page.show_person(person_id)
+
+    def hide_people(self, person_ids: list[int]) -> None:
+        """Hide people from the People grid (kept in the catalog: scans and regrouping leave
+        the choice alone; "Hidden people" shows them again)."""
+        n = len(person_ids)
+        what = "1 person" if n == 1 else f"{n} people"
+        self.op(
+            lambda s: [s.hide(pid) for pid in person_ids],
+            f"Hid {what}; “Hidden people” shows them again",
+        )
+
+    def show_hidden_people(self) -> None:
+        from album.people.overview import people_overview
+
+        if self.hidden_dialog is None:
+            self.hidden_dialog = HiddenPeopleDialog(self.thumbs, self)
+            self.hidden_dialog.unhide.connect(self.unhide_people)
+            self.hidden_dialog.open_person.connect(
+                lambda pid: (self.hidden_dialog.accept(), self.open_person(pid))
+            )
+        everyone = people_overview(self.session.catalog, include_hidden=True)
+        self.hidden_dialog.set_people([r for r in everyone if r.hidden])
+        self.hidden_dialog.show()
+        self.hidden_dialog.raise_()
+
+    def unhide_people(self, person_ids: list[int]) -> None:
+        n = len(person_ids)
+        self.op(
+            lambda s: [s.hide(pid, False) for pid in person_ids],
+            f"{'1 person is' if n == 1 else f'{n} people are'} back in People",
+        )
+
+    def show_library(self, person_ids: list[int] | None = None) -> None:
+        """Every photo by month; with ``person_ids``, the photos showing all of them."""
+        self.stack.setCurrentWidget(self.library_page)
+        if person_ids:
+            self.library_page.set_people(person_ids, any_=False)
+        else:
+            self.library_page.reload()
+        self.library_page.view.setFocus()
 
     def show_review(self) -> None:
         self.stack.setCurrentWidget(self.review_page)
@@ -416,14 +551,19 @@ class MainWindow(QMainWindow):
         if photo is not None:
             self.open_photo(photo.id)
 
-    def open_photo(self, photo_id: int) -> None:
-        from album.gui.dialogs import PhotoViewer
+    def open_photo(self, photo_id: int, photo_ids: list[int] | None = None) -> None:
+        """Show the photo; next / previous go through ``photo_ids`` (the list it was opened
+        from) when given."""
+        from album.gui.viewer import PhotoViewer
 
         if self.viewer is None:
             self.viewer = PhotoViewer(self.session, self.thumbs, self)
             self.viewer.person_requested.connect(self.open_person)
             self.viewer.face_marked.connect(self.mark_face)
-        self.viewer.show_photo(photo_id)
+        if photo_ids and photo_id in photo_ids:
+            self.viewer.show_photos(photo_ids, photo_ids.index(photo_id))
+        else:
+            self.viewer.show_photos([photo_id])
         self.viewer.show()
         self.viewer.raise_()
 
@@ -518,7 +658,7 @@ class MainWindow(QMainWindow):
         started = self.start_job("Scanning", core.scan_job(self.session.path, folders, device))
         if started and not self.people_page.model.rowCount():
             self.people_page.set_empty(
-                "Looking for faces… people appear here when the scan is done.", show_button=False
+                "Looking for faces… people appear here as they are found.", show_button=False
             )
         return started
 
@@ -590,7 +730,9 @@ class MainWindow(QMainWindow):
                 f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
             )
         elif name == "Training":
-            self.show_message(f"New model {result.name} is ready: choose it in Settings to use it")
+            from album.gui.dialogs import training_finished
+
+            training_finished(self, result)  # what changed, in words; offers to re-group
         elif name == "Grouping":
             self.show_message(
                 f"Grouped into {result.clusters} unnamed groups "

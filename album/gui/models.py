@@ -23,6 +23,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from album.gui.thumbs import ThumbnailCache, placeholder
+from album.people.overview import PersonOverview, folded, split_people
+from album.people.photos import PersonPhoto
 
 PersonIdRole = Qt.ItemDataRole.UserRole + 1
 CountRole = Qt.ItemDataRole.UserRole + 2
@@ -31,25 +33,11 @@ FaceIdRole = Qt.ItemDataRole.UserRole + 4
 SourceRole = Qt.ItemDataRole.UserRole + 5
 PhotoIdRole = Qt.ItemDataRole.UserRole + 6
 HeadingRole = Qt.ItemDataRole.UserRole + 7
+SectionRole = Qt.ItemDataRole.UserRole + 8  # the "More people" row: its Section
+FoldedRole = Qt.ItemDataRole.UserRole + 9  # a person under "More people"
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    id: int
-    name: str | None
-    faces: int
-    suggested: int
-
-    @property
-    def label(self) -> str:
-        return self.name or "Unnamed"
-
-
-def sort_people(rows: list[PersonRow]) -> list[PersonRow]:
-    """Named people by photo count, then unnamed clusters by count."""
-    return sorted(rows, key=lambda r: (r.name is None, -r.faces, (r.name or "").lower(), r.id))
+_TEXT_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole))
 
 
 class _ThumbListModel(QAbstractListModel):
@@ -90,82 +78,155 @@ class _ThumbListModel(QAbstractListModel):
                 self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
 
 
+@dataclass(frozen=True)
+class Section:
+    """The "More people" heading: ``count`` people seen in few photos, folded below it."""
+
+    count: int
+
+    def text(self, expanded: bool) -> str:
+        return (
+            f"{'▾' if expanded else '▸'}  More people · {self.count} seen in only one or two photos"
+        )
+
+
 class PeopleModel(_ThumbListModel):
-    """People as a flat list (hidden people are left out by the service)."""
+    """People in the chosen order; those seen in few photos after a "More people" row (the
+    filter folds them). Hidden people are left out by the core's query."""
 
     kind = "person"
 
     def __init__(self, thumbs: ThumbnailCache, size: int = 112, parent=None) -> None:
         super().__init__(thumbs, size, True, parent)
+        self.sort = "photos"
+        self._people: list[PersonOverview] = []
 
-    def _key_of(self, row: PersonRow) -> int:
-        return row.id
+    def _key_of(self, row: PersonOverview | Section) -> int:
+        return row.id if isinstance(row, PersonOverview) else -1
 
-    def set_people(self, rows: list[PersonRow]) -> None:
-        self._set_rows(sort_people(rows))
+    def set_people(self, rows: list[PersonOverview], sort: str | None = None) -> None:
+        self._people = list(rows)
+        self.sort = sort or self.sort
+        shown, more = split_people(self._people, self.sort)
+        self._set_rows([*shown, Section(len(more)), *more] if more else shown)
 
-    def person_at(self, row: int) -> PersonRow:
-        return self._rows[row]
+    def set_sort(self, sort: str) -> None:
+        self.set_people(self._people, sort)
+
+    def people(self) -> list[PersonOverview]:
+        """Every person in the model, folded ones included, in order."""
+        return [r for r in self._rows if isinstance(r, PersonOverview)]
+
+    def person_at(self, row: int) -> PersonOverview:
+        r = self._rows[row]
+        if not isinstance(r, PersonOverview):
+            raise IndexError(f"row {row} is the 'More people' heading")
+        return r
 
     def row_of(self, person_id: int) -> int | None:
         return self._row_of.get(person_id)
+
+    def section_row(self) -> int | None:
+        return self._row_of.get(-1)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if index.isValid() and isinstance(self._rows[index.row()], Section):
+            return Qt.ItemFlag.ItemIsEnabled
+        return super().flags(index)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         r = self._rows[index.row()]
+        if isinstance(r, Section):
+            if role == SectionRole:
+                return r
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+                return r.text(False)
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             return r.label
         if role == NameRole:
             return r.name or ""
         if role == CountRole:
-            return r.faces
+            return r.photos
         if role == PersonIdRole:
             return r.id
+        if role == FoldedRole:
+            return folded(r) and self.section_row() is not None
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(("person", r.id, self.size)) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{r.label}: {r.faces} photo{'s' if r.faces != 1 else ''}"
+            tip = f"{r.label}: {r.photos} photo{'s' if r.photos != 1 else ''}"
+            if r.latest is not None and r.latest.year > 1970:
+                tip += f", the latest from {r.latest:%B %Y}"
+            return tip
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{r.label}, {r.faces} photos"
+            return f"{r.label}, {r.photos} photos"
         return None
 
 
 class PeopleFilter(QSortFilterProxyModel):
-    """Search by name (case-insensitive substring); unnamed people match an empty search."""
+    """Search by name (case-insensitive substring; unnamed people match an empty search), and
+    the "More people" fold: folded people show only when it is open."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._text = ""
+        self.expanded = False
 
-    def set_text(self, text: str) -> None:
+    def _change(self, apply) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
-            self._text = text.strip().lower()
+            apply()
             self.endFilterChange()
         else:
-            self._text = text.strip().lower()
+            apply()
             self.invalidateFilter()
 
+    def set_text(self, text: str) -> None:
+        self._change(lambda: setattr(self, "_text", text.strip().lower()))
+
+    def set_expanded(self, on: bool) -> None:
+        self._change(lambda: setattr(self, "expanded", on))
+
     def filterAcceptsRow(self, row: int, parent: _Index) -> bool:
+        index = self.sourceModel().index(row, 0, parent)
+        if index.data(SectionRole) is not None:
+            return not self._text  # a search shows its matches, folded or not
         if not self._text:
-            return True
-        name = self.sourceModel().index(row, 0, parent).data(NameRole) or ""
+            return self.expanded or not index.data(FoldedRole)
+        name = index.data(NameRole) or ""
         return self._text in name.lower()
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if role in _TEXT_ROLES and index.isValid():  # the heading says whether it is open
+            section = super().data(index, SectionRole)
+            if section is not None:
+                return section.text(self.expanded)
+        return super().data(index, role)
 
 
 class PersonDelegate(QStyledItemDelegate):
-    """A round face, the name, and the photo count under it."""
+    """A round face, the name, and the photo count under it; the "More people" row as wide
+    as the view (``view`` given), so the folded people start a row of their own."""
 
-    def __init__(self, size: int = 112, parent=None) -> None:
+    def __init__(self, size: int = 112, parent=None, view=None) -> None:
         super().__init__(parent)
         self.size = size
+        self.view = view
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
+        if self.view is not None and index.data(SectionRole) is not None:
+            return QSize(max(self.size, self.view.viewport().width() - 4 * self.view.spacing()), 44)
         return QSize(self.size + 36, self.size + 58)
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         p.save()
+        if index.data(SectionRole) is not None:
+            _paint_heading(p, option, index.data(Qt.ItemDataRole.DisplayRole) or "", 1.1)
+            p.restore()
+            return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -292,13 +353,8 @@ class FaceDelegate(QStyledItemDelegate):
         p.restore()
 
 
-@dataclass(frozen=True)
-class PhotoRow:
-    photo_id: int
-    taken: datetime
-    exif_date: bool
-    people: tuple[str, ...]
-    path: str
+# A photo in a grid: the core's record as it is (photo_id, path, taken, exif_date, people).
+PhotoRow = PersonPhoto
 
 
 @dataclass(frozen=True)
@@ -366,9 +422,9 @@ class PhotosModel(_ThumbListModel):
             return self.thumbs.get((self.kind, r.photo_id, self.size)) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             when = r.taken.strftime("%d %B %Y, %H:%M") + ("" if r.exif_date else " (file date)")
-            return "\n".join([when, ", ".join(r.people) or "No one named", r.path])
+            return "\n".join([when, _names(r) or "No one named", r.path])
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"photo taken {r.taken:%d %B %Y}: {', '.join(r.people)}"
+            return f"photo taken {r.taken:%d %B %Y}: {_names(r)}"
         return None
 
 
@@ -389,16 +445,7 @@ class PhotoDelegate(QStyledItemDelegate):
         p.save()
         heading = index.data(HeadingRole)
         if heading is not None:
-            f = QFont(option.font)
-            f.setBold(True)
-            f.setPointSizeF(f.pointSizeF() * 1.25)
-            p.setFont(f)
-            p.setPen(option.palette.color(option.palette.ColorRole.WindowText))
-            p.drawText(
-                option.rect.adjusted(4, 0, 0, -6),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                heading,
-            )
+            _paint_heading(p, option, heading)
             p.restore()
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -415,3 +462,21 @@ class PhotoDelegate(QStyledItemDelegate):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(r)
         p.restore()
+
+
+def _paint_heading(p: QPainter, option: QStyleOptionViewItem, text: str, scale: float = 1.25):
+    """A bold heading at the bottom left of its (full-width) item."""
+    f = QFont(option.font)
+    f.setBold(True)
+    f.setPointSizeF(f.pointSizeF() * scale)
+    p.setFont(f)
+    p.setPen(option.palette.color(option.palette.ColorRole.WindowText))
+    p.drawText(
+        option.rect.adjusted(4, 0, 0, -6),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+        text,
+    )
+
+
+def _names(photo: PersonPhoto) -> str:
+    return ", ".join(q.name or "Unnamed" for q in photo.people)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QStackedLayout,
     QStackedWidget,
@@ -23,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from album.gui.library import PhotoQuery
 from album.gui.models import (
     FaceDelegate,
     FaceIdRole,
@@ -36,10 +42,12 @@ from album.gui.models import (
     PhotoIdRole,
     PhotoRow,
     PhotosModel,
+    SectionRole,
     SourceRole,
 )
-from album.gui.thumbs import ThumbnailCache
+from album.gui.thumbs import ThumbnailCache, placeholder
 from album.gui.widgets import OfferBar, PromptBar, QuestionCard, icon
+from album.people.overview import PersonOverview, sort_people
 
 if TYPE_CHECKING:
     from album.gui.core import ReviewItem, Session
@@ -48,6 +56,15 @@ log = logging.getLogger(__name__)
 
 # op(fn) runs ``fn(people_service)`` for the user, shows errors, refreshes the views.
 Op = Callable[[Callable[[Any], Any], str], Any]
+
+
+def _flowing(view: QListView) -> None:
+    """A grid whose heading rows span the view: list mode flowing left to right, wrapping,
+    with per-item sizes (icon mode would give every item the heading's size)."""
+    view.setViewMode(QListView.ViewMode.ListMode)
+    view.setFlow(QListView.Flow.LeftToRight)
+    view.setWrapping(True)
+    view.setUniformItemSizes(False)
 
 
 def _grid(view: QListView, spacing: int = 6) -> None:
@@ -65,10 +82,15 @@ def _grid(view: QListView, spacing: int = 6) -> None:
 
 
 class PeoplePage(QWidget):
-    """Everyone, as round faces with names and counts; search by name."""
+    """Everyone, as round faces with names and photo counts: search by name, sort, people
+    seen in few photos folded under "More people", hide people and show the hidden ones."""
 
     person_activated = Signal(int)
     choose_folder = Signal()
+    sort_changed = Signal(str)
+    hide_requested = Signal(list)  # person ids
+    hidden_requested = Signal()  # show the list of hidden people
+    photos_requested = Signal(list)  # person ids: show the photos with all of them
 
     def __init__(self, thumbs: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,14 +106,43 @@ class PeoplePage(QWidget):
         self.title.setObjectName("pageTitle")
         self.counts = QLabel()
         self.counts.setObjectName("dim")
+        self.sort = QComboBox()
+        self.sort.setObjectName("sortPeople")
+        for text, key in (("Most photos", "photos"), ("Name", "name"), ("Recent photos", "recent")):
+            self.sort.addItem(text, key)
+        self.sort.setToolTip("Order of the people")
+        self.sort.currentIndexChanged.connect(self._sort_changed)
+        self.hidden_button = QToolButton()
+        self.hidden_button.setText("Hidden people")
+        self.hidden_button.setToolTip("The people you hid, to show them again")
+        self.hidden_button.clicked.connect(self.hidden_requested)
         self.view = QListView()
         self.view.setObjectName("peopleGrid")
         _grid(self.view, 4)
+        # The "More people" row is as wide as the view: a flowing list with per-item sizes.
+        _flowing(self.view)
         self.view.setModel(self.filter)
-        self.view.setItemDelegate(PersonDelegate(self.model.size, self.view))
+        self.view.setItemDelegate(PersonDelegate(self.model.size, self.view, self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.activated.connect(self._activated)
-        self.view.doubleClicked.connect(self._activated)
+        self.view.clicked.connect(self._clicked)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self._section_clicked = 0.0
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.hide_action = QAction("Hide from People  (H)", self.view)
+        self.hide_action.triggered.connect(self._hide_selected)
+        self.view.addAction(self.hide_action)
+        self.photos_action = QAction("Photos with them together", self.view)
+        self.photos_action.triggered.connect(
+            lambda: self.photos_requested.emit(self.selected_people())
+        )
+        self.view.addAction(self.photos_action)
+        QShortcut(
+            QKeySequence("H"),
+            self.view,
+            self._hide_selected,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
 
         self.empty = QWidget()
         e = QVBoxLayout(self.empty)
@@ -115,6 +166,9 @@ class PeoplePage(QWidget):
         head.addWidget(self.counts)
         head.addStretch(1)
         head.addWidget(self.search, 1)
+        head.addWidget(QLabel("Sort:"))
+        head.addWidget(self.sort)
+        head.addWidget(self.hidden_button)
         lay = QVBoxLayout(self)
         lay.addLayout(head)
         lay.addLayout(self.stack, 1)
@@ -132,15 +186,50 @@ class PeoplePage(QWidget):
         self.choose.setVisible(show_button)
         self.stack.setCurrentWidget(self.empty)
 
-    def set_people(self, rows) -> None:
+    def set_people(self, rows: list[PersonOverview], hidden: int = 0) -> None:
+        """``rows``: the people to show (the core's overview); ``hidden``: how many are hidden."""
         self.model.set_people(rows)
         named = sum(1 for r in rows if r.name)
         self.counts.setText(f"{named} named · {len(rows) - named} unnamed")
+        self.hidden_button.setText(f"Hidden people ({hidden})" if hidden else "Hidden people")
+        self.hidden_button.setEnabled(hidden > 0)
         if self.view.model().rowCount() and not self.view.currentIndex().isValid():
             self.view.setCurrentIndex(self.filter.index(0, 0))
 
+    def set_sort(self, key: str) -> None:
+        """Show the people in this order ('photos', 'name', 'recent')."""
+        i = self.sort.findData(key)
+        if i >= 0:
+            self.sort.setCurrentIndex(i)
+
+    def _sort_changed(self, *args) -> None:
+        key = str(self.sort.currentData())
+        self.model.set_sort(key)
+        self.sort_changed.emit(key)
+
+    def set_expanded(self, on: bool) -> None:
+        """Open or fold "More people"."""
+        self.filter.set_expanded(on)
+
+    def _clicked(self, index) -> None:
+        if index.data(SectionRole) is not None:  # one click opens or folds "More people"
+            self._section_clicked = time.monotonic()
+            self.set_expanded(not self.filter.expanded)
+
     def _activated(self, index) -> None:
-        self.person_activated.emit(int(index.data(PersonIdRole)))
+        pid = index.data(PersonIdRole)
+        if pid is not None:
+            self.person_activated.emit(int(pid))
+        elif index.data(SectionRole) is not None:
+            # Enter on the heading; the second half of a double click was a click already.
+            interval = QApplication.doubleClickInterval() / 1000
+            if time.monotonic() - self._section_clicked > interval:
+                self.set_expanded(not self.filter.expanded)
+
+    def _double_clicked(self, index) -> None:
+        pid = index.data(PersonIdRole)
+        if pid is not None:
+            self.person_activated.emit(int(pid))
 
     def _search_enter(self) -> None:
         if self.filter.rowCount():
@@ -148,7 +237,97 @@ class PeoplePage(QWidget):
             self.view.setCurrentIndex(self.filter.index(0, 0))
 
     def selected_people(self) -> list[int]:
-        return [int(i.data(PersonIdRole)) for i in self.view.selectionModel().selectedIndexes()]
+        return [
+            int(pid)
+            for i in self.view.selectionModel().selectedIndexes()
+            if (pid := i.data(PersonIdRole)) is not None
+        ]
+
+    def _hide_selected(self) -> None:
+        people = self.selected_people()
+        if not people and self.view.currentIndex().isValid():
+            pid = self.view.currentIndex().data(PersonIdRole)
+            people = [int(pid)] if pid is not None else []
+        if people:
+            self.hide_requested.emit(people)
+
+
+class HiddenPeopleDialog(QDialog):
+    """The people the user hid, in one place: select some and show them again (or open one
+    with a double click)."""
+
+    unhide = Signal(list)  # person ids
+    open_person = Signal(int)
+
+    def __init__(self, thumbs: ThumbnailCache, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Hidden people")
+        self.setObjectName("hiddenPeople")
+        self.thumbs = thumbs
+        self.icon_px = 64
+        self.list = QListWidget()
+        self.list.setObjectName("hiddenList")
+        self.list.setIconSize(QSize(self.icon_px, self.icon_px))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.open_person.emit(int(item.data(PersonIdRole)))
+        )
+        self.text = QLabel()
+        self.text.setObjectName("dim")
+        self.text.setWordWrap(True)
+        self.show_button = QPushButton("Show in People again")
+        self.show_button.setObjectName("primary")
+        self.show_button.clicked.connect(self._unhide)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.show_button)
+        buttons.addWidget(close)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(buttons)
+        self.list.itemSelectionChanged.connect(self._update)
+        thumbs.ready.connect(self._thumb_ready)
+        self.resize(460, 520)
+
+    def set_people(self, rows: list[PersonOverview]) -> None:
+        self.list.clear()
+        for r in sort_people(rows, "name"):
+            n = f"{r.photos} photo{'s' if r.photos != 1 else ''}"
+            item = QListWidgetItem(f"{r.label}\n{n}")
+            item.setData(PersonIdRole, r.id)
+            pm = self.thumbs.get(("person", r.id, self.icon_px))
+            item.setIcon(QIcon(pm if pm is not None else placeholder(self.icon_px)))
+            self.list.addItem(item)
+        self.text.setText(
+            "Hidden people stay hidden after scans and regrouping. Select people and show "
+            "them again; double-click to open one."
+            if rows
+            else "Nobody is hidden."
+        )
+        self._update()
+
+    def _update(self) -> None:
+        n = len(self.list.selectedItems())
+        self.show_button.setEnabled(n > 0)
+        self.show_button.setText(f"Show {n} in People again" if n > 1 else "Show in People again")
+
+    def _unhide(self) -> None:
+        ids = [int(i.data(PersonIdRole)) for i in self.list.selectedItems()]
+        if ids:
+            self.unhide.emit(ids)
+
+    def _thumb_ready(self, key: tuple) -> None:
+        if key[0] != "person" or key[2] != self.icon_px:
+            return
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(PersonIdRole) == key[1]:
+                pm = self.thumbs.get(key)
+                if pm is not None:
+                    item.setIcon(QIcon(pm))
 
 
 class PersonPage(QWidget):
@@ -157,7 +336,7 @@ class PersonPage(QWidget):
 
     back = Signal()
     open_face = Signal(int)  # show the photo of this face
-    open_photo = Signal(int)  # show this photo
+    open_photo = Signal(int, list)  # show this photo, within these (the Photos view's)
     photos_loaded = Signal()  # the Photos view has its rows
     compare = Signal(int, int)  # two selected faces: "Same person?"
 
@@ -169,8 +348,9 @@ class PersonPage(QWidget):
         self.person_id: int | None = None
         self.model = FacesModel(thumbs)
         self.photos_model = PhotosModel(thumbs)
-        self._photos_request = 0
-        self._workers: set = set()
+        self._faces_stale = True  # the faces model is read when the Faces view shows
+        self.photos_query = PhotoQuery(session.path, self)
+        self.photos_query.ready.connect(self._photos_ready)
 
         self.back_button = QToolButton()
         self.back_button.setIcon(icon("back"))
@@ -228,11 +408,7 @@ class PersonPage(QWidget):
         self.photo_view = QListView()
         self.photo_view.setObjectName("photoGrid")
         _grid(self.photo_view, 2)
-        # Headings are as wide as the view: a flowing list with per-item sizes, not icon mode.
-        self.photo_view.setViewMode(QListView.ViewMode.ListMode)
-        self.photo_view.setFlow(QListView.Flow.LeftToRight)
-        self.photo_view.setWrapping(True)
-        self.photo_view.setUniformItemSizes(False)
+        _flowing(self.photo_view)  # month headings as wide as the view
         self.photo_view.setModel(self.photos_model)
         self.photo_view.setItemDelegate(
             PhotoDelegate(self.photos_model.size, self.photo_view, self.photo_view)
@@ -242,6 +418,7 @@ class PersonPage(QWidget):
         self.views = QStackedWidget()
         self.views.addWidget(self.view)
         self.views.addWidget(self.photo_view)
+        self.views.setCurrentWidget(self.photo_view)
         self.faces_button = QToolButton()
         self.faces_button.setText("Faces")
         self.faces_button.setToolTip("Each face of this person, for fixing the grouping (F)")
@@ -253,7 +430,7 @@ class PersonPage(QWidget):
             b.setCheckable(True)
             b.setAutoExclusive(True)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.faces_button.setChecked(True)
+        self.photos_button.setChecked(True)
         self.faces_button.clicked.connect(lambda: self.show_view("faces"))
         self.photos_button.clicked.connect(lambda: self.show_view("photos"))
 
@@ -306,15 +483,16 @@ class PersonPage(QWidget):
     # --- loading ------------------------------------------------------------------------------
 
     def show_person(self, person_id: int) -> None:
+        """Open on the person's photos (what people come for); Faces is one toggle away."""
         if person_id != self.person_id:
             self.photos_model.set_photos([])  # not the last person's, while these load
+            self.model.set_faces([])
         self.person_id = person_id
         self.offer.hide()
         self.prompt.hide()
-        self.reload()
+        self.show_view("photos", load=False)
+        self.reload()  # reads the photos too
         self.current_view().setFocus()
-        if self.model.rowCount():
-            self.view.setCurrentIndex(self.model.index(0))
         self.photo_view.scrollToTop()
 
     def showing_photos(self) -> bool:
@@ -323,7 +501,7 @@ class PersonPage(QWidget):
     def current_view(self) -> QListView:
         return self.photo_view if self.showing_photos() else self.view
 
-    def show_view(self, which: str) -> None:
+    def show_view(self, which: str, load: bool = True) -> None:
         """'faces' (for fixing the grouping) or 'photos' (whole photos, newest first)."""
         photos = which == "photos"
         self.photos_button.setChecked(photos)
@@ -331,60 +509,49 @@ class PersonPage(QWidget):
         self.views.setCurrentWidget(self.photo_view if photos else self.view)
         for b in self._face_tools:
             b.setVisible(not photos)
-        if photos:
+        if photos and load:
             self._load_photos()
+        if not photos and self._faces_stale:
+            self._load_faces()
         self.current_view().setFocus()
 
     def _load_photos(self) -> None:
-        """Read the person's photos in a worker thread (0.2-0.3 s for 10,000 photos: too long
-        for the GUI thread); only the newest request's answer is shown."""
-        from superqt.utils import create_worker
+        if self.person_id is not None:
+            self.photos_query.run([self.person_id])
 
-        if self.person_id is None:
-            return
-        self._photos_request += 1
-        request = self._photos_request
-        worker = create_worker(
-            _read_photos,
-            self.session.path,
-            self.person_id,
-            _start_thread=False,
-            _ignore_errors=True,
-        )
-        worker.returned.connect(lambda rows: self._photos_ready(request, rows))
-        worker.errored.connect(lambda exc: log.warning("reading the photos failed: %s", exc))
-        worker.finished.connect(lambda: self._workers.discard(worker))
-        self._workers.add(worker)  # referenced until it ends
-        worker.start()
-
-    def _photos_ready(self, request: int, rows: list[PhotoRow]) -> None:
-        if request == self._photos_request:
-            self.photos_model.set_photos(rows)
-            self.photos_loaded.emit()
+    def _photos_ready(self, rows: list[PhotoRow]) -> None:
+        self.photos_model.set_photos(rows)
+        self.photos_loaded.emit()
 
     def _photo_activated(self, index) -> None:
         photo_id = index.data(PhotoIdRole)
         if photo_id is not None:
-            self.open_photo.emit(int(photo_id))
+            self.open_photo.emit(int(photo_id), self.photos_model.photo_ids())
 
     def reload(self) -> None:
-        """Re-read the person (following a merge) and their faces."""
+        """Re-read the person (following a merge), and the view shown: their photos, or
+        their faces (read when the Faces view shows: a person in 10,000 photos has 10,000)."""
         if self.person_id is None:
             return
         svc = self.session.people
         person = svc.active(self.person_id)
+        if person.id != self.person_id:
+            self.model.set_faces([])
         self.person_id = person.id
-        faces = svc.faces_of(person.id)
-        selected = set(self.selected_faces())
-        self.model.set_faces([FaceRow(f.face_id, f.source, f.confidence) for f in faces])
-        sm = self.view.selectionModel()
-        for row in range(self.model.rowCount()):
-            if self.model.face_at(row).face_id in selected:
-                sm.select(self.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+        if self.showing_photos():
+            self._faces_stale = True
+        else:
+            self._load_faces()
         self.name.setText(person.name or "")
-        suggested = sum(1 for f in faces if f.source == "suggested")
-        confirmed = sum(1 for f in faces if f.source == "confirmed")
-        text = f"{len(faces)} photos · {confirmed} confirmed"
+        n = dict(
+            self.session.catalog.db.execute(
+                "SELECT source, COUNT(*) FROM assignments WHERE person_id = ? GROUP BY source",
+                (person.id,),
+            ).fetchall()
+        )
+        suggested, confirmed = n.get("suggested", 0), n.get("confirmed", 0)
+        total = suggested + confirmed + n.get("automatic", 0)
+        text = f"{total} photos · {confirmed} confirmed"
         if suggested:
             text += f" · {suggested} suggested"
         if person.hidden:
@@ -395,6 +562,23 @@ class PersonPage(QWidget):
             self._load_photos()
         self._cover_key = ("person", person.id, 72)
         self._thumb_ready(self._cover_key)
+        self._update_buttons()
+
+    def _load_faces(self) -> None:
+        faces = self.session.people.faces_of(self.person_id)
+        selected = set(self.selected_faces())
+        self.model.set_faces([FaceRow(f.face_id, f.source, f.confidence) for f in faces])
+        sm = self.view.selectionModel()
+        for row in range(self.model.rowCount()):
+            if self.model.face_at(row).face_id in selected:
+                sm.select(self.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+        if self.model.rowCount() and not self.view.currentIndex().isValid():
+            # The first face current (and selected, unless a selection was kept).
+            flag = QItemSelectionModel.SelectionFlag
+            sm.setCurrentIndex(
+                self.model.index(0), flag.NoUpdate if selected else flag.ClearAndSelect
+            )
+        self._faces_stale = False
         self._update_buttons()
 
     def _thumb_ready(self, key: tuple) -> None:
@@ -508,25 +692,6 @@ class PersonPage(QWidget):
         pid = self.person_id
         hidden = self.hide_person.text() == "Hide"
         self.op(lambda s: s.hide(pid, hidden), "Hidden" if hidden else "Shown")
-
-
-def _read_photos(catalog_path: Path, person_id: int) -> list[PhotoRow]:
-    """In a worker thread, with its own catalog connection (they are per thread)."""
-    from album.catalog import Catalog
-    from album.people.photos import photos_with
-
-    with Catalog(catalog_path) as cat:
-        photos = photos_with(cat, [person_id])
-    return [
-        PhotoRow(
-            p.photo_id,
-            p.taken,
-            p.exif_date,
-            tuple(q.name or "Unnamed" for q in p.people),
-            p.path,
-        )
-        for p in photos
-    ]
 
 
 class ReviewPage(QWidget):

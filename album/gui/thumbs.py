@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
 
@@ -22,8 +23,10 @@ from models.pose import FRONTAL
 log = logging.getLogger(__name__)
 
 # Keys: ("face", face_id, size, round), ("person", person_id, size), ("photo", photo_id, size),
-# ("tile", photo_id, size): the photo cut to a centred square, for photo grids
+# ("tile", photo_id, size): the photo cut to a centred square, for photo grids;
+# ("full", photo_id, 0): the photo at its own size (the viewer's 100 %), never cached on disk
 Key = tuple
+FULL_KEPT = 2  # full-size photos held (tens of MB each)
 
 
 class _Loader(QThread):
@@ -86,6 +89,8 @@ class _Loader(QThread):
             return _square(
                 QImage(str(thumbs.photo(int(key[1]), _photo_px(int(key[2]))))), int(key[2])
             )
+        if kind == "full":
+            return _full(cat, int(key[1]))
         if kind == "face":
             image = QImage(str(thumbs.face(int(key[1]), _face_px(int(key[2])))))
             return _round(image, int(key[2])) if key[3] else _scaled(image, int(key[2]))
@@ -95,6 +100,21 @@ class _Loader(QThread):
                 return None
             return _round(QImage(str(thumbs.face(face_id, _face_px(int(key[2]))))), int(key[2]))
         return None
+
+
+def _full(cat: Catalog, photo_id: int) -> QImage | None:
+    from album.images import ImageError, load_image
+    from album.scan.thumbnails import ThumbnailError
+
+    p = cat.photo(photo_id)
+    if p is None or p.status != "done":
+        return None
+    try:
+        rgb = np.ascontiguousarray(load_image(p.path).rgb)
+    except ImageError as exc:
+        raise ThumbnailError(f"{p.path}: {exc.reason}") from exc
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 def _face_px(size: int) -> int:
@@ -178,8 +198,8 @@ class ThumbnailCache(QObject):
         self._loader.failed.connect(self._on_failed)
 
     def start(self) -> None:
-        """Start making thumbnails (requests made before are kept). Called once the core is
-        loaded: the loader imports ``album.scan``, which imports torch."""
+        """Start making thumbnails (requests made before are kept). Needs no engine:
+        ``album.scan.thumbnails`` reads photos with PIL, so this runs before torch loads."""
         if not self._loader.isRunning():
             self._loader.start(QThread.Priority.LowPriority)
 
@@ -205,6 +225,9 @@ class ThumbnailCache(QObject):
     def _on_loaded(self, key: Key, image: QImage) -> None:
         self._pending.discard(key)
         self._pixmaps[key] = QPixmap.fromImage(image)
+        full = [k for k in self._pixmaps if k[0] == "full"]
+        for k in full[: max(0, len(full) - FULL_KEPT)]:
+            del self._pixmaps[k]
         while len(self._pixmaps) > self.capacity:
             self._pixmaps.popitem(last=False)
         self.ready.emit(key)

@@ -58,13 +58,26 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
         params,
     ).fetchall()
     photos: dict[int, tuple] = {}
-    people: dict[int, dict[int, str | None]] = {}
+    people: dict[int, set[int]] = {}
+    # One object and one sort key per person, not per (photo, person): 10,000 photos of one
+    # person are 10,000 rows here.
+    person: dict[int, PhotoPerson] = {}
     for photo_id, path, digest, taken_at, mtime_ns, pid, name in rows:
         if photo_id not in photos:
-            photos[photo_id] = (path, digest, *_taken(taken_at, mtime_ns))
-            people[photo_id] = {}
+            photos[photo_id] = (path, digest, *taken_date(taken_at, mtime_ns))
+            people[photo_id] = set()
         if pid is not None:
-            people[photo_id][pid] = name
+            people[photo_id].add(pid)
+            if pid not in person:
+                person[pid] = PhotoPerson(pid, name)
+    order = {
+        pid: i
+        for i, pid in enumerate(
+            sorted(
+                person, key=lambda p: (person[p].name is None, (person[p].name or "").casefold(), p)
+            )
+        )
+    }
     out = [
         PersonPhoto(
             photo_id,
@@ -72,13 +85,7 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
             digest,
             taken,
             exif,
-            tuple(
-                PhotoPerson(pid, name)
-                for pid, name in sorted(
-                    people[photo_id].items(),
-                    key=lambda kv: (kv[1] is None, (kv[1] or "").casefold(), kv[0]),
-                )
-            ),
+            tuple(person[p] for p in sorted(people[photo_id], key=order.__getitem__)),
         )
         for photo_id, (path, digest, taken, exif) in photos.items()
     ]
@@ -86,7 +93,88 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
     return out
 
 
-def _taken(taken_at: str | None, mtime_ns: int) -> tuple[datetime, bool]:
+@dataclass(frozen=True)
+class PhotoFace:
+    """A face in a photo and who it is (None: nobody yet)."""
+
+    face_id: int
+    box: tuple[float, float, float, float]  # left, top, right, bottom in upright pixels
+    person_id: int | None
+    name: str | None  # None: unnamed, or nobody
+    source: str | None  # 'confirmed', 'automatic', 'suggested'; None: nobody
+
+
+@dataclass(frozen=True)
+class PhotoDetails:
+    """What the photo viewer shows about one file."""
+
+    photo_id: int
+    path: str
+    status: str  # 'done', 'missing', 'error'
+    bytes: int
+    width: int | None
+    height: int | None
+    taken: datetime
+    exif_date: bool
+    faces: tuple[PhotoFace, ...]  # left to right
+
+    def summary(self) -> str:
+        """'12 March 2021, 14:03 · 4000 × 3000 · 2.4 MB' (file date marked as such)."""
+        when = self.taken.strftime("%d %B %Y, %H:%M").lstrip("0") if self.taken.year > 1 else ""
+        if when and not self.exif_date:
+            when += " (file date)"
+        size = f"{self.width} × {self.height}" if self.width and self.height else ""
+        missing = {"missing": "file missing", "error": "unreadable"}.get(self.status, "")
+        return " · ".join(t for t in (when, size, human_size(self.bytes), missing) if t)
+
+
+def photo_details(catalog, photo_id: int) -> PhotoDetails | None:
+    """The file's date, size and path, and its faces with the people they are assigned to."""
+    row = catalog.db.execute(
+        "SELECT path, status, size, width, height, taken_at, mtime_ns, content_hash "
+        "FROM photos WHERE id = ?",
+        (photo_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    path, status, size, width, height, taken_at, mtime_ns, digest = row
+    faces = tuple(
+        PhotoFace(fid, (left, top, right, bottom), pid, name, source)
+        for fid, left, top, right, bottom, pid, name, source in catalog.db.execute(
+            "SELECT f.id, f.box_left, f.box_top, f.box_right, f.box_bottom, p.id, p.name, "
+            "a.source FROM faces f "
+            "LEFT JOIN assignments a ON a.face_id = f.id AND a.source != 'rejected' "
+            "LEFT JOIN people p ON p.id = a.person_id AND p.merged_into IS NULL "
+            "WHERE f.content_hash = ? ORDER BY f.box_left, f.id",
+            (digest,),
+        )
+    )
+    return PhotoDetails(
+        photo_id,
+        path_from_db(path),
+        status,
+        int(size or 0),
+        width,
+        height,
+        *taken_date(taken_at, mtime_ns or 0),
+        faces,
+    )
+
+
+def human_size(n: int) -> str:
+    """Bytes for people: '812 KB', '2.4 MB'."""
+    if n < 1000:
+        return f"{n} bytes"
+    x = float(n)
+    for unit in ("KB", "MB", "GB"):
+        x /= 1000
+        if x < 1000 or unit == "GB":
+            return f"{x:.0f} {unit}" if x >= 100 or unit == "KB" else f"{x:.1f} {unit}"
+    raise AssertionError  # unreachable
+
+
+def taken_date(taken_at: str | None, mtime_ns: int) -> tuple[datetime, bool]:
+    """(when the photo was taken, whether that is its EXIF date) from a photo row."""
     if taken_at:
         try:
             # Camera time has no zone; drop one if a writer added it, so all dates compare.

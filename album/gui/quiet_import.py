@@ -1,0 +1,74 @@
+"""Importing the engine (torch, torchvision, scipy) in a worker thread without stalling the GUI
+thread. Two things hold the GIL for long stretches while such packages import, so the window
+freezes whichever thread imports them:
+
+- The dynamic loader. The import system loads an extension module's shared libraries holding
+  the GIL (torch's libtorch_cpu and libtorch_cuda: 0.5-0.7 s). ``preload_libraries`` loads
+  them first through libc's ``dlopen`` called via ctypes, a foreign call that releases the
+  GIL; the import then finds them loaded.
+- The cyclic garbage collector. The imports create millions of objects and every full
+  collection walks all of them (0.1-0.3 s each, four or so during torch's import).
+  ``quiet_imports`` pauses it, then freezes what exists (``gc.freeze``) so later collections
+  skip it: imported modules live as long as the process anyway.
+
+Qt-free; measured with ``python -m album.gui.bench`` (the stall while the core loads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Extension libraries whose loading is long, by package; loading one loads what it links.
+LIBRARIES = {"torch": "_C.*", "torchvision": "_C.*", "triton": "_C/libtriton.*"}
+
+
+def preload_libraries(libraries: dict[str, str] = LIBRARIES) -> list[Path]:
+    """Load each package's libraries (a glob in its folder) without holding the GIL, with the
+    flags the import system uses; packages already imported or not installed are skipped.
+    Returns what was loaded. A failure is left to the import, which reports it in words."""
+    try:
+        dlopen = ctypes.CDLL(None).dlopen  # POSIX; absent on Windows
+    except (OSError, AttributeError, TypeError):
+        return []
+    dlopen.restype = ctypes.c_void_p
+    dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    loaded = []
+    for package, pattern in libraries.items():
+        if package in sys.modules:
+            continue
+        spec = importlib.util.find_spec(package)  # finds the folder without importing
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for path in sorted(Path(next(iter(spec.submodule_search_locations))).glob(pattern)):
+            if path.suffix not in (".so", ".dylib") and ".so." not in path.name:
+                continue
+            if dlopen(os.fsencode(path), sys.getdlopenflags()):
+                loaded.append(path)
+            else:
+                log.debug("could not preload %s", path)
+    return loaded
+
+
+@contextlib.contextmanager
+def quiet_imports() -> Iterator[None]:
+    """Run heavy imports inside: libraries preloaded, the garbage collector paused, and what
+    they created frozen out of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        preload_libraries()
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
