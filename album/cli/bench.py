@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="torch threads (default: CPU cores - 1, at least 1)",
     )
     scan.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
+    scan.add_argument("--model", default=None, help="embedder name (default: the default model)")
     scan.add_argument(
         "--min-size",
         type=int,
@@ -94,6 +95,7 @@ def run_scan(args: argparse.Namespace) -> int:
         args.device,
         ScanSettings(batch_size=max(1, args.batch)),
         min_size=args.min_size,
+        model=args.model,
     )
     t = f.times
     print(f"device              {f.device} ({f.threads} torch threads)")

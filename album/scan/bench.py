@@ -95,14 +95,18 @@ def run_scan_bench(
     settings: ScanSettings | None = None,
     min_size: int = 80,
     library: Path | None = None,
+    model: str | None = None,
 ) -> ScanBenchFigures:
     import torch
+
+    from models.embedder import Embedder
 
     truth = json.loads(truth_file.read_text())["photos"]
     with tempfile.TemporaryDirectory(prefix="album-bench-") as tmp:
         db_path = library or Path(tmp) / "bench.db"
         with Catalog(db_path) as cat:
-            scanner = Scanner(cat, settings=settings, device=device)
+            embedder = Embedder(model, device=device) if model else None
+            scanner = Scanner(cat, embedder=embedder, settings=settings, device=device)
             summary = scanner.run([folder])
             tp = tp_min = n_min = n_truth = n_found = 0
             for name, faces in truth.items():
