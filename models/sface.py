@@ -242,17 +242,23 @@ def load_sface(onnx_path: Path | None = None) -> SFaceNet:
         meta = json.loads(meta_path.read_text())
         if meta.get("source_sha256") != digest:
             raise ValueError("converted from another file")
-        arrays = load_file(str(converted))
-        state = {k: torch.from_numpy(v) for k, v in arrays.items()}
-    except (OSError, ValueError):
+        if meta.get("sha256") != sha256_file(converted):
+            raise ValueError("the converted file changed since it was written")
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in load_file(str(converted)).items()})
+    except Exception:  # any unusable cache is rebuilt from the source file
         state = to_state_dict(read_onnx_tensors(source))
+        net.load_state_dict(state)
         converted.parent.mkdir(parents=True, exist_ok=True)
-        # Written beside and renamed: a crash never leaves a half-written file to be trusted.
+        # Written beside and renamed: a crash never leaves a half-written file to be trusted,
+        # and the metadata, written last, vouches for it by its checksum.
         tmp = converted.with_suffix(".tmp")
         save_file({k: v.numpy() for k, v in state.items()}, str(tmp))
         os.replace(tmp, converted)
-        meta_path.write_text(
-            json.dumps({"source": source.name, "source_sha256": digest, "license": LICENSE_NOTE})
-        )
-    net.load_state_dict(state)
+        meta = {
+            "source": source.name,
+            "source_sha256": digest,
+            "sha256": sha256_file(converted),
+            "license": LICENSE_NOTE,
+        }
+        meta_path.write_text(json.dumps(meta))
     return net.eval()
