@@ -377,7 +377,18 @@ def test_person_photos_view_newest_first_under_month_headings(
     months = list(dict.fromkeys(d.strftime("%B %Y") for d in dates))
     assert page.photos_model.headings() == months and len(months) >= 2
     view, model = page.photo_view, page.photos_model
-    qtbot.waitUntil(lambda: not w.thumbs._pending, timeout=20_000)
+
+    def tiles_made() -> bool:
+        # Tiles are asked for when painted: on a busy machine the paint can come after the
+        # last pending load has finished, so wait for the tiles themselves.
+        view.viewport().update()
+        return all(
+            isinstance(model.row_at(r), Heading)
+            or w.thumbs.get(("tile", model.row_at(r).photo_id, model.size)) is not None
+            for r in range(model.rowCount())
+        )
+
+    qtbot.waitUntil(tiles_made, timeout=20_000)
     for row in range(model.rowCount()):
         rect = view.visualRect(model.index(row))
         if isinstance(model.row_at(row), Heading):

@@ -47,7 +47,12 @@ def run(
     elif folder:
         path = str(Path(folder).expanduser())
         QTimer.singleShot(0, lambda: window.scan([path]))
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        from album.gui import core
+
+        core.shutdown()
 
 
 def _when_exposed(window, then: Callable[[], object]) -> None:

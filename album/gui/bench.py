@@ -24,12 +24,18 @@ def main() -> int:
     )
     p.add_argument("folder", type=Path)
     p.add_argument("--shots", type=Path, help="save 1280x800 screenshots here")
+    p.add_argument(
+        "--in-process-grouping",
+        action="store_true",
+        help="cluster in the scan's thread, not the app's child process (for comparison)",
+    )
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="album-gui-bench-"))
     os.environ.setdefault("ALBUM_HOME", str(tmp))
 
     from PySide6.QtCore import QSettings, QTimer
 
+    from album.gui import core
     from album.gui.app import make_app
     from album.gui.main_window import MainWindow
     from album.gui.probe import StallProbe
@@ -52,6 +58,10 @@ def main() -> int:
             image.save(str(a.shots / f"{name}.png"))
 
     def start() -> None:
+        if a.in_process_grouping:
+            from album.people import offload
+
+            offload.use_child_process(False)
         loading.stop()
         probe.start()
         result["t0"] = time.perf_counter()
@@ -94,13 +104,15 @@ def main() -> int:
     w.runner.finished.connect(finished)
     w.core_ready.connect(lambda: QTimer.singleShot(0, start))
     app.exec()
+    core.shutdown()
     shutil.rmtree(tmp, ignore_errors=True)  # the fresh catalog: figures only are kept
     res = result.get("res")
     if res is None:
         print("the scan did not finish")
         return 1
     s = res.scan
-    print(f"platform: {app.platformName()}")
+    where = "in-process" if a.in_process_grouping else "in a child process"
+    print(f"platform: {app.platformName()}; grouping {where}")
     print(
         f"scanned {s.photos} photos ({s.faces} faces) in {result['seconds']:.1f} s "
         f"(scan {s.seconds:.1f} s + grouping); longest event-loop stall "

@@ -50,7 +50,19 @@ def warm_up(ctx: JobContext | None = None) -> bool:
             import sklearn.cluster  # noqa: F401
         except ImportError:
             pass
+    # HDBSCAN's compiled code holds the GIL for up to seconds: the app clusters in a child
+    # process (started on the first scan or re-cluster, ended by ``shutdown``).
+    from album.people import offload
+
+    offload.use_child_process()
     return True
+
+
+def shutdown() -> None:
+    """At the app's exit: end the clustering worker process, if one was started."""
+    offload = sys.modules.get("album.people.offload")
+    if offload is not None:
+        offload.shutdown()
 
 
 def people_settings(catalog: Catalog) -> PeopleSettings:
@@ -143,8 +155,11 @@ def scan_job(path: Path, folders: list[str], device: str | None = None, recluste
             # One lock for the scan and the grouping after it: no other job slips in between.
             scanner = Scanner(cat, device=None if device in (None, "auto") else device)
             ctx.report(0, 0, "Looking for photos…", force=True)
+            from album.people import offload
             from album.people.live import LiveGrouping
 
+            if recluster:
+                offload.prestart()  # its imports overlap the scan's first photos
             live = LiveGrouping(open_service(cat).recluster, LIVE_EVERY_PHOTOS, LIVE_EVERY_SECONDS)
 
             def progress(p) -> None:

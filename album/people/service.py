@@ -47,7 +47,7 @@ import numpy as np
 from album.catalog import Catalog, Person
 from album.catalog.records import stored_yaw
 from album.catalog.schema import now
-from album.people.clustering import ClusterReport, ClusterSettings, cluster
+from album.people.clustering import ClusterReport, ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
 from album.people.keys import (
     ASSIGN_KEY,
@@ -56,6 +56,7 @@ from album.people.keys import (
     legacy_fraction,
     threshold_scale,
 )
+from album.people.offload import cluster  # in a child process when the app asks (the GIL)
 from album.people.recognition import (
     ASSIGN,
     Gallery,
