@@ -177,6 +177,41 @@ def test_full_size_photo_for_zooming_in(qtbot, tmp_path: Path) -> None:
         thumbs.close()
 
 
+def test_stale_thumbnails_stay_until_the_fresh_ones_arrive(qtbot, tmp_path: Path) -> None:
+    """After a regrouping the People grid keeps showing the old covers while the new ones
+    load (invalidate with keep_stale), instead of placeholders; a plain invalidate forgets."""
+    import numpy as np
+    from PIL import Image
+
+    from album.catalog import Catalog
+    from album.gui.thumbs import ThumbnailCache
+    from album.people.synthetic import fill_catalog, synthetic_people
+
+    photo = tmp_path / "p.jpg"
+    Image.fromarray(np.full((300, 400, 3), 90, np.uint8)).save(photo)
+    x, _ = synthetic_people(1, 1, seed=2)
+    db = tmp_path / "c.db"
+    with Catalog(db) as cat:
+        fill_catalog(cat, x, [0], size=(400, 300))
+        cat.db.execute("UPDATE photos SET path = ?", (str(photo),))
+        pid = cat.db.execute("SELECT id FROM photos").fetchone()[0]
+    thumbs = ThumbnailCache(db, tmp_path / "thumbs")
+    thumbs.start()
+    try:
+        key = ("photo", pid, 64)
+        assert thumbs.get(key) is None
+        qtbot.waitUntil(lambda: thumbs.get(key) is not None, timeout=20_000)
+        old = thumbs.get(key)
+        thumbs.invalidate("photo", keep_stale=True)
+        assert thumbs.get(key) is old  # shown while the fresh one loads
+        qtbot.waitUntil(lambda: thumbs.get(key) is not old, timeout=20_000)
+        assert thumbs.get(key) is not None
+        thumbs.invalidate("photo")
+        assert thumbs.get(key) is None  # forgotten: the caller shows a placeholder
+    finally:
+        thumbs.close()
+
+
 def test_people_sort_more_people_and_hidden(qtbot, dated: Path, tmp_path: Path) -> None:
     from album.catalog import Catalog
     from album.gui.models import PersonIdRole

@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
         if everyone is None:
             everyone = people_overview(self.session.catalog, include_hidden=True)
         rows = [r for r in everyone if not r.hidden]
-        self.thumbs.invalidate("person")
+        self.thumbs.invalidate("person", keep_stale=True)  # covers reload behind the old ones
         self.people_page.set_people(rows, hidden=len(everyone) - len(rows))
         self.library_page.set_choices(everyone)
         if rows:

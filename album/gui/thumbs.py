@@ -190,6 +190,8 @@ class ThumbnailCache(QObject):
     ) -> None:
         super().__init__(parent)
         self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
+        # Invalidated with keep_stale: shown until their fresh version arrives.
+        self._stale: dict[Key, QPixmap] = {}
         self._pending: set[Key] = set()
         self._failed: set[Key] = set()
         self.capacity = capacity
@@ -211,19 +213,29 @@ class ThumbnailCache(QObject):
         if key not in self._pending and key not in self._failed:
             self._pending.add(key)
             self._loader.request(key)
-        return None
+        return self._stale.get(key)
 
     def failed(self, key: Key) -> bool:
         return key in self._failed
 
-    def invalidate(self, kind: str | None = None) -> None:
-        """Forget pixmaps (of one kind: 'person' after covers change) and failures."""
+    def invalidate(self, kind: str | None = None, keep_stale: bool = False) -> None:
+        """Forget pixmaps (of one kind: 'person' after covers change) and failures.
+
+        ``keep_stale``: views keep showing the old pixmaps until the new ones arrive, so a
+        refresh that changes few of them (a regrouping during a scan) neither flashes
+        placeholders nor makes the views lay out and repaint everything twice."""
         for k in [k for k in self._pixmaps if kind is None or k[0] == kind]:
-            del self._pixmaps[k]
+            pm = self._pixmaps.pop(k)
+            if keep_stale:
+                self._stale[k] = pm
+        if not keep_stale:
+            keep = {k: v for k, v in self._stale.items() if kind is not None and k[0] != kind}
+            self._stale = keep
         self._failed = {k for k in self._failed if kind is not None and k[0] != kind}
 
     def _on_loaded(self, key: Key, image: QImage) -> None:
         self._pending.discard(key)
+        self._stale.pop(key, None)
         self._pixmaps[key] = QPixmap.fromImage(image)
         full = [k for k in self._pixmaps if k[0] == "full"]
         for k in full[: max(0, len(full) - FULL_KEPT)]:
@@ -234,6 +246,7 @@ class ThumbnailCache(QObject):
 
     def _on_failed(self, key: Key, why: str) -> None:
         self._pending.discard(key)
+        self._stale.pop(key, None)
         self._failed.add(key)
         self.ready.emit(key)
 
