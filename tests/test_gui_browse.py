@@ -8,6 +8,7 @@ Set ALBUM_GUI_SCREENSHOTS=DIR to save screenshots.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -148,8 +149,10 @@ def test_viewer_next_previous_zoom_and_the_file_outside(qtbot, dated: Path, tmp_
     w.close()
 
 
-def test_full_size_photo_for_zooming_in(qtbot, tmp_path: Path) -> None:
-    """Past the cached 1600 px rendition, the viewer shows the photo at its own size."""
+@contextlib.contextmanager
+def _one_photo_thumbs(tmp_path: Path, width: int, height: int):
+    """A thumbnail cache (started) over a catalog of one plain photo; yields it and the
+    photo's id."""
     import numpy as np
     from PIL import Image
 
@@ -157,47 +160,36 @@ def test_full_size_photo_for_zooming_in(qtbot, tmp_path: Path) -> None:
     from album.gui.thumbs import ThumbnailCache
     from album.people.synthetic import fill_catalog, synthetic_people
 
-    photo = tmp_path / "big.jpg"
-    Image.fromarray(np.full((1800, 2400, 3), 120, np.uint8)).save(photo)
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.full((height, width, 3), 120, np.uint8)).save(photo)
     x, _ = synthetic_people(1, 1, seed=1)
     db = tmp_path / "c.db"
     with Catalog(db) as cat:
-        fill_catalog(cat, x, [0], size=(2400, 1800))
+        fill_catalog(cat, x, [0], size=(width, height))
         cat.db.execute("UPDATE photos SET path = ?", (str(photo),))
         pid = cat.db.execute("SELECT id FROM photos").fetchone()[0]
     thumbs = ThumbnailCache(db, tmp_path / "thumbs")
     thumbs.start()
     try:
+        yield thumbs, pid
+    finally:
+        thumbs.close()
+
+
+def test_full_size_photo_for_zooming_in(qtbot, tmp_path: Path) -> None:
+    """Past the cached 1600 px rendition, the viewer shows the photo at its own size."""
+    with _one_photo_thumbs(tmp_path, 2400, 1800) as (thumbs, pid):
         key = ("full", pid, 0)
         assert thumbs.get(key) is None
         qtbot.waitUntil(lambda: thumbs.get(key) is not None, timeout=20_000)
         pm = thumbs.get(key)
         assert (pm.width(), pm.height()) == (2400, 1800)
-    finally:
-        thumbs.close()
 
 
 def test_stale_thumbnails_stay_until_the_fresh_ones_arrive(qtbot, tmp_path: Path) -> None:
     """After a regrouping the People grid keeps showing the old covers while the new ones
     load (invalidate with keep_stale), instead of placeholders; a plain invalidate forgets."""
-    import numpy as np
-    from PIL import Image
-
-    from album.catalog import Catalog
-    from album.gui.thumbs import ThumbnailCache
-    from album.people.synthetic import fill_catalog, synthetic_people
-
-    photo = tmp_path / "p.jpg"
-    Image.fromarray(np.full((300, 400, 3), 90, np.uint8)).save(photo)
-    x, _ = synthetic_people(1, 1, seed=2)
-    db = tmp_path / "c.db"
-    with Catalog(db) as cat:
-        fill_catalog(cat, x, [0], size=(400, 300))
-        cat.db.execute("UPDATE photos SET path = ?", (str(photo),))
-        pid = cat.db.execute("SELECT id FROM photos").fetchone()[0]
-    thumbs = ThumbnailCache(db, tmp_path / "thumbs")
-    thumbs.start()
-    try:
+    with _one_photo_thumbs(tmp_path, 400, 300) as (thumbs, pid):
         key = ("photo", pid, 64)
         assert thumbs.get(key) is None
         qtbot.waitUntil(lambda: thumbs.get(key) is not None, timeout=20_000)
@@ -208,8 +200,6 @@ def test_stale_thumbnails_stay_until_the_fresh_ones_arrive(qtbot, tmp_path: Path
         assert thumbs.get(key) is not None
         thumbs.invalidate("photo")
         assert thumbs.get(key) is None  # forgotten: the caller shows a placeholder
-    finally:
-        thumbs.close()
 
 
 def test_people_sort_more_people_and_hidden(qtbot, dated: Path, tmp_path: Path) -> None:

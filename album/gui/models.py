@@ -44,10 +44,12 @@ class _ThumbListModel(QAbstractListModel):
     """A flat list of rows, each shown with a thumbnail that the cache delivers later.
 
     Subclasses set ``kind`` (the thumbnail key's first item) and give each row's id through
-    ``_key_of``; a delivered thumbnail repaints just its row.
+    ``_key_of``; a delivered thumbnail repaints just its row. Rows of type ``heading`` are
+    shown but cannot be selected.
     """
 
     kind = ""
+    heading: type | None = None
 
     def __init__(self, thumbs: ThumbnailCache, size: int, round_: bool, parent=None) -> None:
         super().__init__(parent)
@@ -69,6 +71,15 @@ class _ThumbListModel(QAbstractListModel):
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if (
+            index.isValid()
+            and self.heading is not None
+            and isinstance(self._rows[index.row()], self.heading)
+        ):
+            return Qt.ItemFlag.ItemIsEnabled
+        return super().flags(index)
 
     def _thumb_ready(self, key: tuple) -> None:
         if key[0] == self.kind and key[2] == self.size:
@@ -95,6 +106,7 @@ class PeopleModel(_ThumbListModel):
     filter folds them). Hidden people are left out by the core's query."""
 
     kind = "person"
+    heading = Section
 
     def __init__(self, thumbs: ThumbnailCache, size: int = 112, parent=None) -> None:
         super().__init__(thumbs, size, True, parent)
@@ -128,11 +140,6 @@ class PeopleModel(_ThumbListModel):
 
     def section_row(self) -> int | None:
         return self._row_of.get(-1)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if index.isValid() and isinstance(self._rows[index.row()], Section):
-            return Qt.ItemFlag.ItemIsEnabled
-        return super().flags(index)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -371,6 +378,7 @@ class PhotosModel(_ThumbListModel):
     """Whole photos (square tiles), newest first, each month under a heading row of its own."""
 
     kind = "tile"
+    heading = Heading
 
     def __init__(self, thumbs: ThumbnailCache, size: int = 160, parent=None) -> None:
         super().__init__(thumbs, size, False, parent)
@@ -398,11 +406,6 @@ class PhotosModel(_ThumbListModel):
 
     def row_at(self, row: int) -> PhotoRow | Heading:
         return self._rows[row]
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if index.isValid() and isinstance(self._rows[index.row()], Heading):
-            return Qt.ItemFlag.ItemIsEnabled
-        return super().flags(index)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
