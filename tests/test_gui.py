@@ -14,6 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
@@ -314,6 +315,37 @@ def test_compare_two_selected_faces(qtbot, window) -> None:
     assert {q.a, q.b} == set(faces) and 0 <= q.probability <= 1 and q.distance > 0
     assert "distance" in d.card.details.text()
     d.reject()
+
+
+def test_no_to_an_edge_question_takes_out_the_face_asked_about(qtbot, window) -> None:
+    """An edge question shows a face beside its person's best face: "no" takes out the face
+    asked about (whichever fits the person better), and re-grouping keeps it out."""
+    from album.gui.core import PairQuestion
+
+    w = window
+    _open(qtbot, w, 0)
+    page = w.person_page
+    pid = page.person_id
+    svc = w.session.people
+    faces = [f.face_id for f in svc.faces_of(pid)]
+    x = np.stack([w.session.catalog.embedding(f, svc.model_id) for f in faces])
+    spread = np.linalg.norm(x[:, None] - x[None], axis=2).mean(1)
+    # The face asked about is the one that fits the person best: left to itself, the
+    # service would take out the other.
+    asked, best = faces[int(np.argmin(spread))], faces[int(np.argmax(spread))]
+    v = svc.verify(asked, best)
+    w._show_pairs([PairQuestion(asked, best, v.distance, v.probability, "at the edge", asked)])
+    d = w.pair_dialog
+    qtbot.mouseClick(d.card.no, Qt.MouseButton.LeftButton)
+    assert d.answers == 1
+    svc = w.session.people
+    assert svc.person_of(best).person_id == pid
+    assert svc.person_of(asked) is None or svc.person_of(asked).person_id != pid
+    with qtbot.waitSignal(w.runner.finished, timeout=JOB_TIMEOUT):
+        d.accept()  # re-clusters with the answer
+    svc = w.session.people
+    assert svc.person_of(best).person_id == pid
+    assert svc.person_of(asked) is None or svc.person_of(asked).person_id != pid
 
 
 def test_review_merge_suggestion_answered_with_a_key(qtbot, window) -> None:

@@ -92,6 +92,21 @@ def test_cannot_link_splits_and_must_link_joins() -> None:
     assert labels[6] != labels[12] or labels[6] == -1
 
 
+def test_a_face_cannot_linked_with_all_its_cluster_leaves_alone() -> None:
+    # The user took face `out` out of its person: it is cannot-linked with all of them, and
+    # only it leaves; the person is not cut into pieces around it.
+    x, truth = synthetic_people(4, 8, spread=0.3, seed=7)
+    rows = np.flatnonzero(truth == 1)
+    out = int(rows[0])
+    cannot = [(out, int(r)) for r in rows[1:]]
+    rep = ClusterReport()
+    labels = cluster(x, cannot_link=cannot, report=rep)
+    assert len(violations(labels, cannot)) == 0
+    rest = labels[rows[1:]]
+    assert rest[0] >= 0 and (rest == rest[0]).all()
+    assert labels[out] != rest[0]
+
+
 def test_look_alikes_stay_apart() -> None:
     rng = np.random.default_rng(7)
     x, truth = synthetic_people(2, 12, spread=0.25, seed=7)

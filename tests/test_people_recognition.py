@@ -15,6 +15,7 @@ from album.people.recognition import (
 )
 from album.people.synthetic import synthetic_people
 from album.people.verification import (
+    group_probability,
     logistic,
     merge_suggestions,
     same_person_queue,
@@ -132,3 +133,26 @@ def test_queue_keeps_asking_about_lone_faces_until_settled() -> None:
     done = [(lone, int(o)) for o in others]
     later = same_person_queue(x, labels, 0.42, logistic(0.42, slope=60), answered=done)
     assert all(lone not in (q.a, q.b) for q in later)
+
+
+def test_group_probability_sharpens_with_the_groups_sizes() -> None:
+    assert group_probability(0.8, 1, 1) == pytest.approx(0.8)  # two faces: the pair's own
+    assert group_probability(0.5, 20, 20) == pytest.approx(0.5)
+    small, big = group_probability(0.8, 2, 2), group_probability(0.8, 10, 10)
+    assert 0.8 < small < big
+    assert group_probability(0.2, 10, 10) < 1e-4  # a little beyond: surely two people
+    assert group_probability(1e-300, 500, 500) == pytest.approx(0.0)  # no overflow
+
+
+def test_cluster_questions_show_each_persons_best_face() -> None:
+    rng = np.random.default_rng(4)
+    x, labels = synthetic_people(3, 5, spread=0.2, seed=4)
+    c0, c1 = x[labels == 0].mean(0), x[labels == 1].mean(0)
+    x[labels == 1] = unit(x[labels == 1] - c1 + c0 + 0.04 * unit(rng.standard_normal(128)))
+    quality = np.full(len(x), 0.8)
+    best = {0: int(np.flatnonzero(labels == 0)[3]), 1: int(np.flatnonzero(labels == 1)[2])}
+    quality[list(best.values())] = 1.0
+    qs = same_person_queue(x, labels, 0.42, logistic(0.42), quality=quality)
+    q = next(q for q in qs if q.kind == "clusters" and {labels[q.a], labels[q.b]} == {0, 1})
+    # Not the closest pair: "yes" merges the two people, so the user judges the people.
+    assert {q.a, q.b} == set(best.values())

@@ -145,6 +145,26 @@ def test_answers_are_constraints_applied_at_once(album) -> None:
     assert a != b
 
 
+def test_the_face_asked_about_leaves_and_stays_out(album) -> None:
+    svc, ids, _truth = album
+    faces = [int(f) for f in ids[12:18]]
+    person = person_of(svc, faces[0])
+    assert all(person_of(svc, f) == person for f in faces)
+    # Of two faces, ask about the one that fits the person better (the default would pick
+    # the other): "different", and that face leaves.
+    x = np.stack([svc.catalog.embedding(f, svc.model_id) for f in faces])
+    spread = np.linalg.norm(x[:, None] - x[None], axis=2).mean(1)
+    a, b = faces[int(np.argmin(spread))], faces[int(np.argmax(spread))]
+    other = next(f for f in faces if f not in (a, b))
+    with pytest.raises(PeopleError, match="not one of the two faces"):
+        svc.answer(a, b, same=False, leaving=other)
+    svc.answer(a, b, same=False, leaving=a)
+    assert person_of(svc, a) != person and person_of(svc, b) == person
+    svc.recluster()  # it stays out; the others stay together
+    assert person_of(svc, a) != person_of(svc, b)
+    assert len({person_of(svc, f) for f in faces if f != a}) == 1
+
+
 def test_queue_verify_identify_and_merge_suggestions(album) -> None:
     svc, ids, _truth = album
     v = svc.verify(int(ids[0]), int(ids[1]))

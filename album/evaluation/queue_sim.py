@@ -286,7 +286,7 @@ def simulate(
         same = identity[a] is not None and identity[a] == identity[b]
         why = None
         try:
-            service.answer(a, b, same)
+            service.answer(a, b, same, leaving=a if q.kind == "edge" else None)
         except PeopleError as exc:
             why = str(exc)
             refused.add((a, b))

@@ -205,6 +205,7 @@ class PairQuestion:
     distance: float
     probability: float
     reason: str = ""
+    leaving: int | None = None  # the face that leaves its person on "different"
 
 
 def questions_job(path: Path, limit: int = 30):
@@ -214,7 +215,10 @@ def questions_job(path: Path, limit: int = 30):
         ctx.report(0, 0, "Finding the most useful questions…", force=True)
         with Catalog(path) as cat:
             qs = open_service(cat).queue(limit)
-        return [PairQuestion(a, b, q.distance, q.probability, q.reason) for q, a, b in qs]
+        return [
+            PairQuestion(a, b, q.distance, q.probability, q.reason, a if q.kind == "edge" else None)
+            for q, a, b in qs
+        ]
 
     return run
 

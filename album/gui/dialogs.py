@@ -110,7 +110,8 @@ class PairDialog(QDialog):
         if answer in ("yes", "no"):
             same = answer == "yes"
             done = self.op(
-                lambda s: s.answer(q.a, q.b, same), "Same person" if same else "Different people"
+                lambda s: s.answer(q.a, q.b, same, q.leaving),
+                "Same person" if same else "Different people",
             )
             if done is not False:
                 self.answers += 1

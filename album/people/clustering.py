@@ -32,9 +32,11 @@
    group of two (a person seen twice).
 4. **Constraints.** Merging and attaching never join cannot-linked faces. A cluster that
    still holds a cannot-linked pair is split in two around that pair (2-means with the pair
-   pinned apart), again until no such pair is left; then must-linked faces are brought
-   together (their clusters merged, or a lone face added) whenever that joins no
-   cannot-linked pair. Cannot-link wins over must-link.
+   pinned apart), again until no such pair is left; pieces of one cluster that no
+   cannot-link parts are then joined back (a face the user took out of a person leaves alone
+   and the person stays whole). Then must-linked faces are brought together (their
+   clusters merged, or a lone face added) whenever that joins no cannot-linked pair.
+   Cannot-link wins over must-link.
 
 Scale: above ``graph_above`` faces, exact HDBSCAN in 128 dimensions is too slow (about 40 min
 for 100,000 faces). The graph path builds a ``knn`` neighbour graph (approximate, with faiss,
@@ -601,6 +603,7 @@ def enforce_constraints(
     split = 0
     next_id = int(labels.max(initial=-1)) + 1
     todo = list(np.unique(labels[violations(labels, cannot_link)[:, 0]]))
+    origin = {c: c for c in todo}  # the cluster each piece was split off
     while todo:
         c = todo.pop()
         members = np.flatnonzero(labels == c)
@@ -616,7 +619,9 @@ def enforce_constraints(
         labels[members[side]] = next_id
         split += 1
         todo.extend([c, next_id])
+        origin[next_id] = origin[c]
         next_id += 1
+    _rejoin(labels, origin, links)
 
     merged = 0
     if len(must_link):
@@ -642,6 +647,27 @@ def enforce_constraints(
             labels[list(union)] = target
             merged += 1
     return labels, split, merged
+
+
+def _rejoin(labels: np.ndarray, origin: dict[int, int], links: _Links) -> None:
+    """Join back the pieces split off one cluster wherever no cannot-link parts them. A face
+    the user took out of a person is cannot-linked with all of that person's faces, so the
+    splitting above cuts the person again and again around it; only that face should leave."""
+    pieces: dict[int, list[int]] = {}
+    for piece, c in origin.items():
+        pieces.setdefault(c, []).append(piece)
+    for ps in pieces.values():
+        groups: list[tuple[int, set[int]]] = []
+        for p in sorted(ps, key=lambda p: -int((labels == p).sum())):
+            faces = set(np.flatnonzero(labels == p).tolist())
+            for target, members in groups:
+                small, big = (faces, members) if len(faces) <= len(members) else (members, faces)
+                if not links.conflict(small, big):
+                    labels[list(faces)] = target
+                    members |= faces
+                    break
+            else:
+                groups.append((p, faces))
 
 
 def split_two(x: np.ndarray, a: int, b: int, iterations: int = 10) -> np.ndarray:

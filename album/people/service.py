@@ -962,10 +962,15 @@ class PeopleService:
         return n
 
     @_user_operation
-    def answer(self, face_a: int, face_b: int, same: bool) -> None:
+    def answer(self, face_a: int, face_b: int, same: bool, leaving: int | None = None) -> None:
         """The user's answer to "same person?" for two faces: stored as a must-link or
-        cannot-link constraint and applied at once (people merged, a face taken out)."""
+        cannot-link constraint and applied at once (people merged, a face taken out).
+
+        ``leaving``: on "different" for two faces of one person, the face that leaves it (the
+        face the question was about); by default the one that fits the person worse."""
         a, b = sorted(self._require_faces([face_a, face_b]))
+        if leaving is not None and leaving not in (a, b):
+            raise PeopleError(f"face {leaving} is not one of the two faces answered about")
         if a == b:
             raise PeopleError("a face is always the same person as itself")
         pa, pb = self.person_of(a), self.person_of(b)
@@ -988,9 +993,16 @@ class PeopleService:
                         out = b
                     elif pb.source == "confirmed":
                         out = a
+                    elif leaving is not None:
+                        out = leaving
                     else:  # the face that fits the person worse leaves
                         out = self._farther(pa.person_id, a, b)
-                    self._drop_positive(undo, [out], pa.person_id)
+                    if leaving is not None:
+                        # "Not this person": re-grouping keeps it away from all their faces,
+                        # not only from the one it was shown beside.
+                        self._reject(undo, out, pa.person_id)
+                    else:
+                        self._drop_positive(undo, [out], pa.person_id)
                 self._constraint(a, b, "cannot-link")
                 undo.summary = f"faces {a} and {b}: different people"
 

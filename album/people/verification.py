@@ -11,8 +11,8 @@ precision or recall of their faces by ``2ab / (a + b)``):
 
 * ``clusters``: two neighbouring clusters (people) whose average-linkage distance (the
   root-mean-square distance between their faces, the clustering's own merge criterion) is
-  near the threshold; asked about through their closest faces: "yes" merges them. Worth
-  ``P(same) x 2ab / (a + b)``.
+  near the threshold; asked about through each one's best face: "yes" merges them. Worth
+  ``P(same) x 2ab / (a + b)``, with the groups' probability (:func:`group_probability`).
 * ``split``: a cluster that may hold two people: split in two (2-means from its two most
   distant faces), asked about through the best face of each half: "no" parts them. Worth
   ``P(different) x 2ab / (a + b)``: clustering only joins groups it is nearly sure of, but
@@ -26,6 +26,11 @@ precision or recall of their faces by ``2ab / (a + b)``):
   about, however sure the model is, until the user has answered about it ``settle_after``
   times: the queue does not run dry while faces remain whose person nobody has decided, and
   a person seen once is not asked about forever.
+
+A cluster, edge or loose question whose answer would almost surely leave the grouping as it
+is (P(change) under ``min_change``) is not asked; one whose answer would almost surely change
+it is worth the most, and is asked: the clustering merges by itself only groups well within
+the threshold, as a wrong merge costs the user more than a split.
 
 ``P(same)`` is the model's calibrated probability. The calibration was fitted on frontal
 pairs; a turned face sits further from its own person's frontal faces, so for a pair with a
@@ -72,10 +77,6 @@ def verify(a: np.ndarray, b: np.ndarray, spec) -> Verdict:
 def logistic(threshold: float, slope: float = 12.0) -> ProbabilityFn:
     """P(same | d) = 1 / (1 + exp(slope (d - threshold))): the fallback calibration."""
     return lambda d: 1.0 / (1.0 + np.exp(slope * (np.asarray(d) - threshold)))
-
-
-def uncertainty(p: np.ndarray) -> np.ndarray:
-    return 1.0 - np.abs(2.0 * np.asarray(p) - 1.0)
 
 
 # How much further (fraction of the threshold) a profile face sits from its own person than a
@@ -131,7 +132,7 @@ def _split_question(
     fa, fb = int(rows[reps[0]]), int(rows[reps[1]])
     if (min(fa, fb), max(fa, fb)) in done or (fixed[fa] and fixed[fb]):
         return None
-    p = float(prob(rms))
+    p = group_probability(float(prob(rms)), na, nb)
     return Question(
         "split",
         fa,
@@ -142,6 +143,17 @@ def _split_question(
         f"a cluster of {len(rows)} faces that may be two people: halves of {na} and {nb}, "
         f"average distance {rms:.3f} (P(same) {p:.2f})",
     )
+
+
+def group_probability(p: float, a: int, b: int) -> float:
+    """P(same) for two groups of ``a`` and ``b`` faces from ``p``, the pair calibration at
+    their root-mean-square distance: the log-odds scaled by the groups' effective number of
+    independent comparisons, ``2ab / (a + b)`` (1 for two faces). An average over many faces
+    is far less noisy than one pair's distance, so groups that are a little further apart
+    than the threshold are almost surely two people, and a little closer, one."""
+    p = min(max(float(p), 1e-12), 1.0 - 1e-12)
+    z = float(np.log(p / (1.0 - p))) * _gain(a, b)
+    return float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0))))
 
 
 def _gain(a: int, b: int) -> float:
@@ -288,7 +300,7 @@ def same_person_queue(
     forbidden: Iterable[tuple[int, int]] = (),
     limit: int = 20,
     k: int = 10,
-    min_uncertainty: float = 0.05,
+    min_change: float = 0.05,
     neighbours: tuple[np.ndarray, np.ndarray] | None = None,
     yaw: np.ndarray | None = None,
     quality: np.ndarray | None = None,
@@ -301,7 +313,8 @@ def same_person_queue(
     asked about as edge faces). ``answered``: row pairs already answered (skipped).
     ``forbidden``: label pairs known to be different (no cluster question between them).
     ``yaw`` (degrees) and ``quality`` (0..1) per row: pose-aware probabilities and the face
-    shown for a person (None: all frontal, all equal).
+    shown for a person (None: all frontal, all equal). ``min_change``: a question whose answer
+    changes the grouping with a lower probability is not asked.
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -329,9 +342,13 @@ def same_person_queue(
         if (a, b) in no or (min(fa, fb), max(fa, fb)) in done:
             continue
         avg = rms_distance(sums, sizes, a, b)
-        p = float(prob(avg))
-        u = float(uncertainty(p))
-        if u < min_uncertainty:
+        p = group_probability(float(prob(avg)), sizes[a], sizes[b])
+        if p < min_change:
+            continue
+        # Shown through each person's best face: "yes" merges the two groups, so the user
+        # judges the people, not the closest pair (often a stray face of the other person).
+        fa, fb = best_face.get(a, fa), best_face.get(b, fb)
+        if (min(fa, fb), max(fa, fb)) in done:
             continue
         score = p * _gain(sizes[a], sizes[b])
         out.append(
@@ -349,6 +366,8 @@ def same_person_queue(
         )
 
     for c in range(len(sizes)):
+        # Never left out: a split the model is sure of scores next to nothing and comes last,
+        # so it only keeps the queue from running dry.
         q = _split_question(x, labels, c, prob, fixed, done, quality, yaw)
         if q is not None:
             out.append(q)
@@ -372,7 +391,7 @@ def same_person_queue(
                 f"{d_in:.3f} to its nearest cluster-mates",
             )
             # A turned or poor face's place is never sure: asked until answered once.
-            floor = 0.0 if turn[i] >= FRONTAL or qual[i] < POOR_QUALITY else min_uncertainty
+            floor = 0.0 if turn[i] >= FRONTAL or qual[i] < POOR_QUALITY else min_change
             worth = _gain(1, sizes[li] - 1)
         elif li < 0:
             clustered = (labels[row_i] >= 0) & (row_d <= reach * threshold)
@@ -392,10 +411,9 @@ def same_person_queue(
         if (min(i, j), max(i, j)) in done:
             continue
         p = p_same(i, j, d_in)
-        u = float(uncertainty(p))
-        if u < floor:
-            continue
         change = p if kind == "loose" else 1.0 - p
+        if change < floor:
+            continue
         # Loose faces the model is sure about still come, after every other question.
         score = max(change * worth, 1e-6)
         out.append(
