@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         self.hidden_dialog: HiddenPeopleDialog | None = None
         self._pending_person: int | None = None  # opened before the core was loaded
         self._workers: set = set()
+        self._shown_people: dict[int, PersonOverview] = {}  # the last overview, by id
 
         self.people_page = PeoplePage(self.thumbs)
         self.person_page = PersonPage(self.session, self.thumbs, self.op)
@@ -362,17 +363,30 @@ class MainWindow(QMainWindow):
 
     def _live_people(self, everyone: list[PersonOverview]) -> None:
         if shiboken6.isValid(self):  # the window may have closed while the worker read
-            self.refresh_people(everyone)
+            self.refresh_people(everyone, covers="changed")
 
-    def refresh_people(self, everyone: list[PersonOverview] | None = None) -> list[PersonOverview]:
+    def refresh_people(
+        self, everyone: list[PersonOverview] | None = None, covers: str = "all"
+    ) -> list[PersonOverview]:
         """Show ``everyone`` (hidden included; default: read now, plain SQL, possible before
-        the core has loaded) in the People grid and the library's choices; returns them."""
+        the core has loaded) in the People grid and the library's choices; returns them.
+
+        ``covers``: reload every cover ('all': after the user's changes, which may set one)
+        or those of people whose faces changed ('changed': a regrouping during a scan; the
+        scan's end reloads them all). They reload behind the old ones, without a flash."""
         from album.people.overview import people_overview
 
         if everyone is None:
             everyone = people_overview(self.session.catalog, include_hidden=True)
         rows = [r for r in everyone if not r.hidden]
-        self.thumbs.invalidate("person", keep_stale=True)  # covers reload behind the old ones
+        before = self._shown_people
+        self._shown_people = {r.id: r for r in everyone}
+        if covers == "changed":
+            # Each cover reloaded is work for the loader thread and a repaint here.
+            ids = {r.id for r in everyone if before.get(r.id) != r}
+            self.thumbs.invalidate("person", keep_stale=True, ids=ids)
+        else:
+            self.thumbs.invalidate("person", keep_stale=True)
         self.people_page.set_people(rows, hidden=len(everyone) - len(rows))
         self.library_page.set_choices(everyone)
         if rows:

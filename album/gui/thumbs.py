@@ -218,20 +218,26 @@ class ThumbnailCache(QObject):
     def failed(self, key: Key) -> bool:
         return key in self._failed
 
-    def invalidate(self, kind: str | None = None, keep_stale: bool = False) -> None:
-        """Forget pixmaps (of one kind: 'person' after covers change) and failures.
+    def invalidate(
+        self, kind: str | None = None, keep_stale: bool = False, ids: set[int] | None = None
+    ) -> None:
+        """Forget pixmaps (of one kind: 'person' after covers change; only those of ``ids``
+        when given) and failures.
 
         ``keep_stale``: views keep showing the old pixmaps until the new ones arrive, so a
         refresh that changes few of them (a regrouping during a scan) neither flashes
         placeholders nor makes the views lay out and repaint everything twice."""
-        for k in [k for k in self._pixmaps if kind is None or k[0] == kind]:
+
+        def hit(k: Key) -> bool:
+            return (kind is None or k[0] == kind) and (ids is None or k[1] in ids)
+
+        for k in [k for k in self._pixmaps if hit(k)]:
             pm = self._pixmaps.pop(k)
             if keep_stale:
                 self._stale[k] = pm
         if not keep_stale:
-            keep = {k: v for k, v in self._stale.items() if kind is not None and k[0] != kind}
-            self._stale = keep
-        self._failed = {k for k in self._failed if kind is not None and k[0] != kind}
+            self._stale = {k: v for k, v in self._stale.items() if not hit(k)}
+        self._failed = {k for k in self._failed if not hit(k)}
 
     def _on_loaded(self, key: Key, image: QImage) -> None:
         self._pending.discard(key)
