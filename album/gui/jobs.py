@@ -11,10 +11,14 @@ One job runs at a time: a second ``start`` while one runs is refused (``busy``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +31,30 @@ log = logging.getLogger(__name__)
 
 # One pause/resume/cancel object for every long task; the scanner accepts it as is.
 JobControl = ScanControl
+
+# How much less CPU priority a job's thread gets than the GUI thread (nice steps).
+JOB_NICENESS = 5
+
+
+@contextlib.contextmanager
+def background_priority(step: int = JOB_NICENESS) -> Iterator[None]:
+    """Run the calling thread (and the threads it starts) at a lower CPU priority: where the
+    cores are busy, the GUI thread is scheduled before the scan's work instead of waiting
+    its turn. Linux only (nice is per thread there); elsewhere nothing changes."""
+    tid = threading.get_native_id()
+    try:
+        old = os.getpriority(os.PRIO_PROCESS, tid) if sys.platform.startswith("linux") else None
+        if old is not None:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, old + step))
+    except OSError:
+        old = None
+    try:
+        yield
+    finally:
+        if old is not None:
+            # Raising it back may need a privilege an unprivileged user lacks.
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, tid, old)
 
 
 @dataclass(frozen=True)
@@ -129,7 +157,8 @@ class JobRunner(QObject):
 
         def work() -> Any:
             try:
-                return fn(ctx)
+                with background_priority():
+                    return fn(ctx)
             except Exception as exc:  # carried to the GUI thread with its traceback
                 raise JobError(
                     name, f"{type(exc).__name__}: {exc}", traceback.format_exc()

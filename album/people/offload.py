@@ -34,6 +34,8 @@ _lock = threading.Lock()
 _enabled = False
 _pool: ProcessPoolExecutor | None = None
 _closed = False  # shutdown() was called: a lost worker means "stop", not "retry here"
+# The worker's CPU priority below its parent's (nice steps): clustering is background work.
+CHILD_NICENESS = 10
 
 
 def use_child_process(enabled: bool = True) -> None:
@@ -124,7 +126,9 @@ def _get_pool() -> ProcessPoolExecutor | None:
             return None
         if _pool is None:
             try:
-                _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                _pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_cpu
+                )
             except (OSError, ValueError, ImportError) as exc:  # no processes here
                 log.warning("clustering in-process: no worker process (%s)", exc)
                 return None
@@ -142,6 +146,12 @@ def _give_up(exc: BaseException) -> None:
 
 
 # --- in the worker process -------------------------------------------------------------------
+
+
+def _yield_cpu() -> None:
+    """The worker gives way to the program that started it (its window, its scan)."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
+        os.nice(CHILD_NICENESS)
 
 
 def _warm() -> int:
