@@ -124,3 +124,11 @@ def test_recluster_through_the_worker_writes_the_same_people(tmp_path: Path) -> 
         offload.shutdown()
         offload.use_child_process(False)
     assert there == here and len(here[0]) > len(x) // 2
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no CPU priorities here")
+def test_the_worker_gives_way_to_the_app(child) -> None:
+    pid = offload.prestart().result(timeout=120)
+    assert pid != os.getpid()
+    parent = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, parent + offload.CHILD_NICENESS)
