@@ -334,12 +334,43 @@ class PersonDelegate(QStyledItemDelegate):
         self.size = size
         self.view = view
         self._tiles: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self._item = QSize(size + 36, size + 58)
+        self._watched = None  # the model whose "More people" row is remembered
+        self._section: int | None = -2  # its row there (None: none; -2: not known)
+
+    def _forget_section(self, *args) -> None:
+        self._section = -2
+
+    def _section_row(self, model) -> int | None:
+        """The row of "More people" in ``model`` (the view's), remembered until its rows
+        change: a layout asks every row's size several times."""
+        if model is not self._watched:
+            self._watched = model
+            for signal in (
+                model.rowsInserted,
+                model.rowsRemoved,
+                model.rowsMoved,
+                model.layoutChanged,
+                model.modelReset,
+            ):
+                signal.connect(self._forget_section)
+            self._section = -2
+        if self._section == -2:
+            source, proxy = model, None
+            if isinstance(model, QSortFilterProxyModel):
+                source, proxy = model.sourceModel(), model
+            row = source.section_row() if isinstance(source, PeopleModel) else None
+            if row is not None and proxy is not None:
+                row = proxy.mapFromSource(source.index(row)).row()
+                row = None if row < 0 else row
+            self._section = row
+        return self._section
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        # Asked for every row at each layout: the row itself, no data() calls through Python.
-        if self.view is not None and isinstance(_person_row(index)[1], Section):
+        # Asked for every row, several times per layout: no Python work per row beyond this.
+        if self.view is not None and index.row() == self._section_row(index.model()):
             return QSize(max(self.size, self.view.viewport().width() - 4 * self.view.spacing()), 44)
-        return QSize(self.size + 36, self.size + 58)
+        return self._item
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         model, r = _person_row(index)
