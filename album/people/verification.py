@@ -27,8 +27,8 @@ precision or recall of their faces by ``2ab / (a + b)``):
   times: the queue does not run dry while faces remain whose person nobody has decided, and
   a person seen once is not asked about forever.
 
-A cluster, edge or loose question whose answer would almost surely leave the grouping as it
-is (P(change) under ``min_change``) is not asked; one whose answer would almost surely change
+A cluster or edge question whose answer would almost surely leave the grouping as it is
+(P(change) under ``min_change``) is not asked; one whose answer would almost surely change
 it is worth the most, and is asked: the clustering merges by itself only groups well within
 the threshold, as a wrong merge costs the user more than a split.
 
@@ -360,8 +360,8 @@ def same_person_queue(
                 p,
                 score,
                 f"clusters of {sizes[a]} and {sizes[b]} faces, average distance "
-                f"{avg:.3f} (P(same) {p:.2f}); their closest faces, {dmin:.3f} "
-                "apart, are shown",
+                f"{avg:.3f} (P(same) {p:.2f}), closest faces {dmin:.3f} apart; each "
+                "one's best face is shown",
             )
         )
 
