@@ -60,3 +60,25 @@ def test_collector_paused_inside_then_frozen_and_restored() -> None:
 def test_nothing_to_preload_where_no_package_matches() -> None:
     assert preload_libraries({"no_such_package_at_all": "*"}) == []
     assert preload_libraries({"pytest": "no-such-library.*"}) == []
+
+
+def test_classes_made_one_by_one_before_a_star_import_of_modules_already_imported() -> None:
+    # A fresh process: PySide6 makes a class on its first lookup (then it is in the module's
+    # namespace); a module that is not imported stays so.
+    pytest.importorskip("PySide6")
+    code = textwrap.dedent(
+        """
+        import sys
+        import PySide6.QtGui as gui
+        from album.gui.quiet_import import make_classes
+
+        public = [n for n in dir(gui) if not n.startswith("_")]
+        print(sum(n not in vars(gui) for n in public) > 100)
+        print(make_classes(("PySide6.QtGui", "PySide6.QtSvg")) == len(public))
+        print([n for n in public if n not in vars(gui)], "PySide6.QtSvg" in sys.modules)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()
+    assert out == ["True", "True", "[] False"]

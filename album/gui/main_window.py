@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from album.gui import core
-from album.gui.jobs import JobError, JobProgress, JobRunner, format_eta
+from album.gui import core, quiet_import
+from album.gui.jobs import JobError, JobProgress, JobRunner, background_priority, format_eta
 from album.gui.library import LibraryPage
 from album.gui.pages import HiddenPeopleDialog, PeoplePage, PersonPage, ReviewPage
 from album.gui.thumbs import ThumbnailCache
@@ -120,6 +120,14 @@ class TaskBar(QWidget):
         self.cancel.setText("Stopping…")
 
 
+def _read_people_behind_window(path: Path) -> list[PersonOverview]:
+    """The people overview, read at the jobs' lower CPU priority: the window comes first."""
+    from album.people.overview import read_people_overview
+
+    with background_priority():
+        return read_people_overview(path)
+
+
 class CoreLoader(QObject):
     """Loads the core (``core.warm_up``: torch, scipy) in a plain thread, with superqt, the
     jobs' worker library: importing that on the GUI thread, as starting a job does, froze the
@@ -135,9 +143,13 @@ class CoreLoader(QObject):
     def _run(self) -> None:
         err = None
         try:
-            import superqt.utils  # noqa: F401
+            # The window first where the cores are busy; no garbage collection over the
+            # app's objects while the lookups and imports below make new ones.
+            with background_priority(), quiet_import.quiet_imports():
+                quiet_import.make_classes()  # before superqt's star imports (qtpy)
+                import superqt.utils  # noqa: F401
 
-            core.warm_up()
+                core.warm_up()
         except Exception as exc:
             err = JobError("Loading", f"{type(exc).__name__}: {exc}", traceback.format_exc())
         with contextlib.suppress(RuntimeError):  # the window closed meanwhile
@@ -350,10 +362,8 @@ class MainWindow(QMainWindow):
         # query takes 50-150 ms on 10,000 photos, a stall the scan's window must not have).
         from superqt.utils import create_worker
 
-        from album.people.overview import read_people_overview
-
         worker = create_worker(
-            read_people_overview, self.session.path, _start_thread=False, _ignore_errors=True
+            _read_people_behind_window, self.session.path, _start_thread=False, _ignore_errors=True
         )
         worker.returned.connect(self._live_people)
         worker.errored.connect(lambda exc: log.warning("reading the people failed: %s", exc))

@@ -6,6 +6,10 @@ freezes whichever thread imports them:
   the GIL (torch's libtorch_cpu and libtorch_cuda: 0.5-0.7 s). ``preload_libraries`` loads
   them first through libc's ``dlopen`` called via ctypes, a foreign call that releases the
   GIL; the import then finds them loaded.
+- Star imports of modules whose classes are made on first use. PySide6 makes each class
+  the first time it is looked up; ``from PySide6.QtCore import *`` (qtpy's, which superqt
+  imports) makes all of them in one bytecode, 60-90 ms per module without a GIL switch.
+  ``make_classes`` looks them up one by one first, letting other threads run in between.
 - The cyclic garbage collector. The imports create millions of objects and every full
   collection walks all of them (0.1-0.3 s each, four or so during torch's import).
   ``quiet_imports`` pauses it, then freezes what exists (``gc.freeze``) so later collections
@@ -57,6 +61,25 @@ def preload_libraries(libraries: dict[str, str] = LIBRARIES) -> list[Path]:
             else:
                 log.debug("could not preload %s", path)
     return loaded
+
+
+# Modules made lazily whose star import would make them all at once, when already imported.
+LAZY_MODULES = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets")
+
+
+def make_classes(modules: tuple[str, ...] = LAZY_MODULES) -> int:
+    """Look up every public name of each module already imported, one name per lookup, so
+    that a later star import finds them made; returns how many names were looked up."""
+    n = 0
+    for name in modules:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr in getattr(module, "__all__", None) or dir(module):
+            if not attr.startswith("_"):
+                getattr(module, attr, None)
+                n += 1
+    return n
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
 
 from album.catalog import Catalog
+from album.gui.jobs import background_priority
 from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,13 @@ class _Loader(QThread):
             self._cv.notify()
 
     def run(self) -> None:
+        # Below the GUI thread's CPU priority, like the jobs (a QThread priority does not
+        # change a normal thread's on Linux): decoding covers while a scan keeps the cores
+        # busy must not delay the window's repaint of them.
+        with background_priority():
+            self._serve()
+
+    def _serve(self) -> None:
         from album.scan.thumbnails import ThumbnailError, Thumbnails
 
         cat = Catalog(self.catalog_path)
