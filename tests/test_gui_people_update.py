@@ -244,3 +244,40 @@ def test_a_regrouping_reloads_only_the_covers_of_people_that_changed(qtbot, tmp_
     assert ("person", 2, 112) in thumbs._pending
     thumbs.invalidate("person")
     assert thumbs.get(("person", 3, 112)) is None and ("face", 7, 120, False) in thumbs._pixmaps
+
+
+def test_new_tiles_beyond_a_pass_budget_are_drawn_on_the_next_passes(qtbot, monkeypatch) -> None:
+    """A grid shown at once (the first people of a scan, a jump down the list) draws its new
+    tiles within a time budget per pass of the event loop, so the window keeps responding;
+    the tiles left blank are drawn on the following passes until everyone in view is."""
+    from album.gui.models import PersonDelegate, PersonIdRole
+    from album.gui.pages import PeoplePage
+
+    monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
+    page = PeoplePage(_Thumbs())
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.set_people(_crowd(400, seed=5))
+    page.set_empty(None)
+    page.show()
+    qtbot.waitExposed(page)
+    view, grid = page.view, page.view.model()
+    delegate = view.itemDelegate()
+    in_view = set()
+    for r in range(grid.rowCount()):
+        ix = grid.index(r, 0)
+        if ix.data(PersonIdRole) is not None and view.visualRect(ix).intersects(
+            view.viewport().rect()
+        ):
+            in_view.add(ix.data(PersonIdRole))
+    assert len(in_view) > 10
+
+    def drawn() -> set:
+        return {key[0] for key in delegate._tiles}
+
+    qtbot.waitUntil(lambda: in_view <= drawn())
+    delegate._tiles.clear()
+    qtbot.wait(20)  # a pass without drawing: its budget is unspent
+    view.viewport().repaint()  # one paint of the whole grid
+    assert len(drawn()) == 1
+    qtbot.waitUntil(lambda: in_view <= drawn())  # the next passes draw the rest

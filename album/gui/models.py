@@ -6,12 +6,14 @@ The models hold only ids, names and counts (one query each); thumbnails are aske
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -20,6 +22,7 @@ from PySide6.QtCore import (
     QSize,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
@@ -328,6 +331,9 @@ class PersonDelegate(QStyledItemDelegate):
     person, not twenty, which matters while a scan's threads keep the CPUs busy."""
 
     TILES_KEPT = 120  # about three screens of people (100 KB each)
+    # Time for new tiles per pass of the event loop; the rest are drawn on the next pass, so
+    # that a grid shown or scrolled at once never blocks the loop for long (about 20 tiles).
+    RENDER_BUDGET = 0.005
 
     def __init__(self, size: int = 112, parent=None, view=None) -> None:
         super().__init__(parent)
@@ -336,6 +342,8 @@ class PersonDelegate(QStyledItemDelegate):
         self._tiles: OrderedDict[tuple, QPixmap] = OrderedDict()
         self._item = QSize(size + 36, size + 58)
         self._watched = None  # the model whose "More people" row is remembered
+        self._spent = 0.0  # seconds of new tiles in this pass of the event loop
+        self._deferred = False  # tiles were left for the next pass
         self._section: int | None = -2  # its row there (None: none; -2: not known)
 
     def _forget_section(self, *args) -> None:
@@ -365,6 +373,12 @@ class PersonDelegate(QStyledItemDelegate):
                 row = None if row < 0 else row
             self._section = row
         return self._section
+
+    def _next_pass(self) -> None:
+        self._spent = 0.0
+        if self._deferred and self.view is not None and shiboken6.isValid(self.view):
+            self._deferred = False
+            self.view.viewport().update()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         # Asked for every row, several times per layout: no Python work per row beyond this.
@@ -401,6 +415,12 @@ class PersonDelegate(QStyledItemDelegate):
         )
         tile = self._tiles.get(key)
         if tile is None:
+            if self._spent >= self.RENDER_BUDGET and self.view is not None:
+                self._deferred = True  # drawn on the next pass, left blank until then
+                return
+            if self._spent == 0.0:
+                QTimer.singleShot(0, self._next_pass)
+            started = time.perf_counter()
             tile = QPixmap(QSize(rect.width(), rect.height()) * ratio)
             tile.setDevicePixelRatio(ratio)
             # Opaque on the view's background: copied to the screen, not blended (ten times faster).
@@ -413,6 +433,7 @@ class PersonDelegate(QStyledItemDelegate):
             self._tiles[key] = tile
             while len(self._tiles) > self.TILES_KEPT:
                 self._tiles.popitem(last=False)
+            self._spent += max(time.perf_counter() - started, 1e-9)
         else:
             self._tiles.move_to_end(key)
         p.drawPixmap(rect.topLeft(), tile)
