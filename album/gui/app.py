@@ -43,7 +43,7 @@ def run(
     window = MainWindow(library, QSettings("album", "album"))
     window.show()
     if quit_after_visible:
-        _when_exposed(window, lambda: (_report_visible(window), app.quit()))
+        when_exposed(window, lambda: (_report_visible(window), app.quit()))
     elif folder:
         path = str(Path(folder).expanduser())
         QTimer.singleShot(0, lambda: window.scan([path]))
@@ -55,7 +55,7 @@ def run(
         core.shutdown()
 
 
-def _when_exposed(window, then: Callable[[], object]) -> None:
+def when_exposed(window, then: Callable[[], object]) -> None:
     """Call ``then`` once the window is on the screen and painted. Under a real display
     server the window is mapped, then exposed, some events after ``show()``; offscreen at once.
     """

@@ -35,6 +35,7 @@ def scan_once(
     from PySide6.QtWidgets import QApplication
 
     from album.gui import core
+    from album.gui.app import when_exposed
     from album.gui.main_window import MainWindow
     from album.gui.probe import StallProbe
 
@@ -48,9 +49,18 @@ def scan_once(
     w.resize(1280, 800)
     w.show()
     probe = StallProbe(10)
-    loading = StallProbe(10)  # while the core (torch) loads in a worker thread
-    loading.start()
+    # While the core (torch) loads in a worker thread, from the window's first paint on: the
+    # time to that paint is start-up (``--quit-after-visible``), printed apart.
+    loading = StallProbe(10)
     result: dict[str, Any] = {}
+    shown = time.perf_counter()
+
+    def painted() -> None:
+        result["first_paint"] = time.perf_counter() - shown
+        if "t0" not in result:  # the scan has not started (a core loaded earlier: at once)
+            loading.start()
+
+    when_exposed(w, painted)
     loop = QEventLoop()
 
     def shot(name: str) -> None:
@@ -60,6 +70,7 @@ def scan_once(
             on_screen = app.platformName() != "offscreen"
             image = w.screen().grabWindow(w.winId()) if on_screen else w.grab()
             image.save(str(shots / f"{name}.png"))
+            probe.skip()  # the screenshot is the bench's work, not the app's
 
     def start() -> None:
         if in_process:
@@ -79,7 +90,7 @@ def scan_once(
 
     def watch() -> None:  # note what the job was doing when a stall ended
         cpu = time.thread_time()
-        if probe.gaps and probe.gaps[-1] > 50 and len(stalls) < 20:
+        if probe.gaps and probe.gaps[-1] > 25:
             stalls.append(
                 (
                     probe.gaps[-1],
@@ -162,7 +173,7 @@ def report(r: dict[str, Any], live: bool, in_process: bool) -> None:
         f"{probe.longest_ms:.0f} ms; p99 {probe.percentile(0.99):.0f} ms; "
         f"{len(probe.gaps)} ticks of 10 ms"
     )
-    for gap, text in r["stalls"]:
+    for gap, text in sorted(r["stalls"], reverse=True)[:5]:  # the five longest
         print(f"  stall {gap:.0f} ms during: {text}")
     first = r.get("people")
     print(
@@ -171,8 +182,10 @@ def report(r: dict[str, Any], live: bool, in_process: bool) -> None:
         f"({100 * res.live_seconds / max(s.seconds, 1e-9):.1f}% of the scan's {s.seconds:.1f} s)"
     )
     print(
-        f"while the core loaded after the window showed: longest stall "
-        f"{loading.longest_ms:.0f} ms, p99 {loading.percentile(0.99):.0f} ms",
+        f"window painted {1000 * r.get('first_paint', math.nan):.0f} ms after show(); "
+        f"while the core loaded "
+        f"after that: longest stall {loading.longest_ms:.0f} ms, "
+        f"p99 {loading.percentile(0.99):.0f} ms",
         flush=True,
     )
 

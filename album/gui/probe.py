@@ -25,6 +25,11 @@ class StallProbe(QObject):
         self._last = time.perf_counter()
         self.timer.start()
 
+    def skip(self) -> None:
+        """Leave the time since the last tick out (a measurement's own work, e.g. a
+        screenshot)."""
+        self._last = time.perf_counter()
+
     def stop(self) -> None:
         self.timer.stop()
 
