@@ -1,5 +1,5 @@
 """Importing the engine (torch, torchvision, scipy) in a worker thread without stalling the GUI
-thread. Two things hold the GIL for long stretches while such packages import, so the window
+thread. Three things hold the GIL for long stretches while such packages import, so the window
 freezes whichever thread imports them:
 
 - The dynamic loader. The import system loads an extension module's shared libraries holding
