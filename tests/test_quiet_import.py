@@ -82,3 +82,20 @@ def test_classes_made_one_by_one_before_a_star_import_of_modules_already_importe
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     ).stdout.splitlines()
     assert out == ["True", "True", "[] False"]
+
+
+def test_nested_quiet_imports_preload_once_and_the_outer_one_restores(monkeypatch) -> None:
+    # The app's loader wraps the engine's warm-up, which has its own quiet_imports().
+    from album.gui import quiet_import
+
+    calls = []
+    monkeypatch.setattr(quiet_import, "preload_libraries", lambda: calls.append(1))
+    try:
+        with quiet_imports():
+            with quiet_imports():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the inner one left the collector paused
+        assert gc.isenabled()
+        assert calls == [1]
+    finally:
+        gc.unfreeze()

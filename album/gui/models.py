@@ -433,6 +433,7 @@ class PersonDelegate(QStyledItemDelegate):
             self._tiles[key] = tile
             while len(self._tiles) > self.TILES_KEPT:
                 self._tiles.popitem(last=False)
+            # Never 0 after a tile: the next one must not schedule another pass.
             self._spent += max(time.perf_counter() - started, 1e-9)
         else:
             self._tiles.move_to_end(key)

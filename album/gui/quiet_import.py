@@ -27,6 +27,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,16 +83,24 @@ def make_classes(modules: tuple[str, ...] = LAZY_MODULES) -> int:
     return n
 
 
+_inside = threading.local()  # this thread is within quiet_imports()
+
+
 @contextlib.contextmanager
 def quiet_imports() -> Iterator[None]:
     """Run heavy imports inside: libraries preloaded, the garbage collector paused, and what
-    they created frozen out of later collections."""
+    they created frozen out of later collections. Nested inside another, it adds nothing."""
+    if getattr(_inside, "yes", False):
+        yield
+        return
     enabled = gc.isenabled()
     gc.disable()
+    _inside.yes = True
     try:
         preload_libraries()
         yield
     finally:
+        _inside.yes = False
         gc.freeze()
         if enabled:
             gc.enable()
