@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -90,3 +91,24 @@ def test_the_core_loads_below_the_window_with_the_collector_paused(monkeypatch) 
     assert gc.isenabled()
     if sys.platform.startswith("linux"):
         assert seen["priority"] == min(19, _priority() + JOB_NICENESS)
+
+
+def test_progress_reaches_the_window_a_few_times_a_second(monkeypatch) -> None:
+    """Reports closer together than ``PROGRESS_EVERY`` are dropped (each one costs the window
+    a re-layout and a repaint), except forced ones and the last step."""
+    from album.gui import jobs
+
+    clock = [100.0]
+    monkeypatch.setattr(jobs.time, "perf_counter", lambda: clock[0])
+    sent: list = []
+    ctx = jobs.JobContext("Scan", jobs.JobControl(), sent.append)
+    step = 0.0625  # a photo every 62.5 ms (exact in binary)
+    for done in range(1, 10):
+        ctx.report(done, 10, f"{done} of 10")
+        clock[0] += step
+    ctx.report(9, 10, "grouped", force=True, event="people")
+    ctx.report(10, 10, "10 of 10")
+    shown = [(p.done, p.event) for p in sent]
+    every = math.ceil(jobs.PROGRESS_EVERY / step)
+    assert every > 1
+    assert shown == [(d, "") for d in range(1, 10, every)] + [(9, "people"), (10, "")]

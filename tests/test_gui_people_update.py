@@ -10,6 +10,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
+import itertools
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -281,3 +282,68 @@ def test_new_tiles_beyond_a_pass_budget_are_drawn_on_the_next_passes(qtbot, monk
     view.viewport().repaint()  # one paint of the whole grid
     assert len(drawn()) == 1
     qtbot.waitUntil(lambda: in_view <= drawn())  # the next passes draw the rest
+
+
+def test_tiles_left_blank_are_drawn_alone_after_the_due_timers(qtbot, monkeypatch) -> None:
+    """A later pass repaints only the tiles an earlier one left blank, and only after the
+    timers (and input) due meanwhile have run: a regrouping during a scan never holds the
+    event loop for two repaints of the whole grid in a row."""
+    from PySide6.QtCore import QEvent, QTimer
+    from PySide6.QtGui import QRegion
+
+    from album.gui.models import PersonDelegate, PersonIdRole
+    from album.gui.pages import PeoplePage
+
+    monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
+    page = PeoplePage(_Thumbs())
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.set_people(_crowd(400, seed=5))
+    page.set_empty(None)
+    page.show()
+    qtbot.waitExposed(page)
+    view, grid = page.view, page.view.model()
+    delegate = view.itemDelegate()
+    where = {}  # the people in view, and where
+    for r in range(grid.rowCount()):
+        ix = grid.index(r, 0)
+        rect = view.visualRect(ix)
+        if ix.data(PersonIdRole) is not None and view.viewport().rect().intersects(rect):
+            where[ix.data(PersonIdRole)] = rect
+    qtbot.waitUntil(lambda: set(where) <= {key[0] for key in delegate._tiles})
+    whole = [pid for pid in sorted(where) if view.viewport().rect().contains(where[pid])]
+    redrawn = whole[3:6]  # three people whose tiles changed (a new cover, a count)
+    for key in [k for k in delegate._tiles if k[0] in redrawn]:
+        del delegate._tiles[key]
+
+    events: list[tuple[str, QRegion | None]] = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                events.append(("paint", QRegion(event.region())))
+            return False
+
+    spy = Spy()
+    view.viewport().installEventFilter(spy)
+    ticker = QTimer()
+    ticker.setInterval(0)  # runs on every pass of the loop that is free to run timers
+    ticker.timeout.connect(lambda: events.append(("tick", None)))
+    qtbot.wait(20)  # a pass without drawing: its budget is unspent
+    ticker.start()
+    view.viewport().update()  # the whole grid, as after rows moved
+    qtbot.waitUntil(lambda: set(where) <= {key[0] for key in delegate._tiles})
+    ticker.stop()
+    view.viewport().removeEventFilter(spy)
+
+    paints = [i for i, (kind, _) in enumerate(events) if kind == "paint"]
+    assert len(paints) == 3  # the whole grid with one new tile, then one new tile per pass
+    assert events[paints[0]][1].boundingRect() == view.viewport().rect()
+    left = QRegion()
+    for pid in redrawn:
+        left = left.united(where[pid])
+    for i in paints[1:]:
+        region = events[i][1]
+        assert region.subtracted(left).isEmpty()  # (QRegion.contains only overlaps)
+    for a, b in itertools.pairwise(paints):
+        assert ("tick", None) in events[a + 1 : b]  # the loop ran its timers in between

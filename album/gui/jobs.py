@@ -34,6 +34,10 @@ JobControl = ScanControl
 
 # How much less CPU priority a job's thread gets than the GUI thread (nice steps).
 JOB_NICENESS = 5
+# Seconds between progress reports: about as often as a person can read a count, and each
+# report costs the GUI thread a re-layout and a repaint of the task bar (the progress bar's
+# at once, inside setValue), which is time taken from a grid that is taking in new people.
+PROGRESS_EVERY = 0.2
 
 
 @contextlib.contextmanager
@@ -88,10 +92,10 @@ class JobContext:
         force: bool = False,
         event: str = "",
     ) -> None:
-        """Send progress to the GUI (at most every 50 ms unless ``force``); ``event`` tells
-        the GUI what changed (see ``JobProgress``)."""
+        """Send progress to the GUI (at most every ``PROGRESS_EVERY`` seconds unless
+        ``force``); ``event`` tells the GUI what changed (see ``JobProgress``)."""
         t = time.perf_counter()
-        if not force and t - self._last < 0.05 and done < total:
+        if not force and t - self._last < PROGRESS_EVERY and done < total:
             return
         self._last = t
         self._emit(JobProgress(self.name, done, total, text, eta, event))

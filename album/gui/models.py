@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from album.gui.thumbs import ThumbnailCache, placeholder
@@ -331,9 +331,13 @@ class PersonDelegate(QStyledItemDelegate):
     person, not twenty, which matters while a scan's threads keep the CPUs busy."""
 
     TILES_KEPT = 120  # about three screens of people (100 KB each)
-    # Time for new tiles per pass of the event loop; the rest are drawn on the next pass, so
+    # Time for new tiles per pass of the event loop; the rest are drawn on later passes, so
     # that a grid shown or scrolled at once never blocks the loop for long (about 20 tiles).
     RENDER_BUDGET = 0.005
+    # The tiles left blank are repainted by a timer, not by a posted event: Qt delivers the
+    # events posted during a pass before the timers and input that are due, so a posted
+    # repaint would follow the first one at once, as one long stall.
+    DEFERRED_DELAY_MS = 1
 
     def __init__(self, size: int = 112, parent=None, view=None) -> None:
         super().__init__(parent)
@@ -343,7 +347,7 @@ class PersonDelegate(QStyledItemDelegate):
         self._item = QSize(size + 36, size + 58)
         self._watched = None  # the model whose "More people" row is remembered
         self._spent = 0.0  # seconds of new tiles in this pass of the event loop
-        self._deferred = False  # tiles were left for the next pass
+        self._deferred: list[QPersistentModelIndex] = []  # tiles left blank in this pass
         self._section: int | None = -2  # its row there (None: none; -2: not known)
 
     def _forget_section(self, *args) -> None:
@@ -376,9 +380,21 @@ class PersonDelegate(QStyledItemDelegate):
 
     def _next_pass(self) -> None:
         self._spent = 0.0
-        if self._deferred and self.view is not None and shiboken6.isValid(self.view):
-            self._deferred = False
-            self.view.viewport().update()
+        if self._deferred:
+            QTimer.singleShot(self.DEFERRED_DELAY_MS, self._draw_deferred)
+
+    def _draw_deferred(self) -> None:
+        """Repaint just the tiles left blank (where they are now: the view may have
+        scrolled), not the whole grid again."""
+        deferred, self._deferred = self._deferred, []
+        if self.view is None or not shiboken6.isValid(self.view):
+            return
+        region = QRegion()
+        for ix in deferred:
+            if ix.isValid():
+                region = region.united(self.view.visualRect(QModelIndex(ix)))
+        if not region.isEmpty():
+            self.view.viewport().update(region)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         # Asked for every row, several times per layout: no Python work per row beyond this.
@@ -416,7 +432,7 @@ class PersonDelegate(QStyledItemDelegate):
         tile = self._tiles.get(key)
         if tile is None:
             if self._spent >= self.RENDER_BUDGET and self.view is not None:
-                self._deferred = True  # drawn on the next pass, left blank until then
+                self._deferred.append(QPersistentModelIndex(index))  # blank until then
                 return
             if self._spent == 0.0:
                 QTimer.singleShot(0, self._next_pass)
