@@ -480,6 +480,7 @@ class _FakeThumbs(QObject):
 def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
     from PySide6.QtWidgets import QListView
 
+    from album.gui.grids import grid
     from album.gui.models import (
         FaceDelegate,
         FaceRow,
@@ -487,7 +488,6 @@ def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
         PeopleModel,
         PersonDelegate,
     )
-    from album.gui.pages import _grid
     from album.people.overview import PersonOverview
 
     thumbs = _FakeThumbs()
@@ -501,7 +501,7 @@ def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
     )
     view = QListView()
     qtbot.addWidget(view)
-    _grid(view)
+    grid(view)
     view.setModel(people)
     view.setItemDelegate(PersonDelegate(people.size, view))
     view.resize(1280, 800)

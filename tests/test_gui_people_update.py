@@ -347,3 +347,43 @@ def test_tiles_left_blank_are_drawn_alone_after_the_due_timers(qtbot, monkeypatc
         assert region.subtracted(left).isEmpty()  # (QRegion.contains only overlaps)
     for a, b in itertools.pairwise(paints):
         assert ("tick", None) in events[a + 1 : b]  # the loop ran its timers in between
+
+
+def test_a_cover_that_arrives_repaints_its_tile_alone(qtbot) -> None:
+    """A face arriving for a person's tile repaints that tile. (A flowing list view would
+    lay out every person again and repaint the whole grid for each of them: after a
+    regrouping during a scan, dozens of covers arrive in a row.)"""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QRegion
+
+    from album.gui.models import PersonIdRole
+    from album.gui.pages import PeoplePage
+
+    thumbs = _Thumbs()
+    page = PeoplePage(thumbs)
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.set_people(_crowd(60, seed=3))
+    page.set_empty(None)
+    page.show()
+    qtbot.waitExposed(page)
+    view = page.view
+    qtbot.wait(50)  # every tile drawn
+    painted: list[QRegion] = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                painted.append(QRegion(event.region()))
+            return False
+
+    spy = Spy()
+    view.viewport().installEventFilter(spy)
+    for row in (2, 9):
+        painted.clear()
+        ix = view.model().index(row, 0)
+        thumbs.ready.emit(("person", ix.data(PersonIdRole), page.model.size))
+        qtbot.waitUntil(lambda: bool(painted))
+        qtbot.wait(20)
+        assert [r.boundingRect() for r in painted] == [view.visualRect(ix)]
+    view.viewport().removeEventFilter(spy)

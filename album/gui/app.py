@@ -52,6 +52,8 @@ def run(
     finally:
         from album.gui import core
 
+        # A window closed within seconds of launch: the engine is still loading.
+        window.wait_for_engine()
         core.shutdown()
 
 

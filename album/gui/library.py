@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from album.gui.grids import FlowingGrid
 from album.gui.models import PhotoDelegate, PhotoIdRole, PhotoRow, PhotosModel
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
@@ -80,12 +81,7 @@ class PhotoQuery(QObject):
 
 def photo_grid(model: PhotosModel, name: str) -> QListView:
     """A grid of photo tiles under full-width month headings."""
-    from album.gui.pages import _flowing, _grid
-
-    view = QListView()
-    view.setObjectName(name)
-    _grid(view, 2)
-    _flowing(view)
+    view = FlowingGrid(2, name)
     view.setModel(model)
     view.setItemDelegate(PhotoDelegate(model.size, view, view))
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -137,8 +137,21 @@ class CoreLoader(QObject):
     loaded = Signal()
     failed = Signal(str, object)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: threading.Thread | None = None
+
     def start(self) -> None:
-        threading.Thread(target=self._run, name="album-core-loader", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="album-core-loader", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the loading to end; whether it has. The app
+        waits for it before it exits: the interpreter ending while the thread is inside
+        torch's import crashes the process."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
 
     def _run(self) -> None:
         err = None
@@ -341,6 +354,10 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
         self.thumbs.close()
         super().closeEvent(event)
+
+    def wait_for_engine(self, timeout: float = 30.0) -> bool:
+        """At exit: let the engine's loading (started with the window) end first."""
+        return self._loader.wait(timeout)
 
     def _core_loaded(self) -> None:
         self.ready = True

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from album.gui.grids import FlowingGrid, grid
 from album.gui.library import PhotoQuery
 from album.gui.models import (
     FaceDelegate,
@@ -56,29 +57,6 @@ log = logging.getLogger(__name__)
 
 # op(fn) runs ``fn(people_service)`` for the user, shows errors, refreshes the views.
 Op = Callable[[Callable[[Any], Any], str], Any]
-
-
-def _flowing(view: QListView) -> None:
-    """A grid whose heading rows span the view: list mode flowing left to right, wrapping,
-    with per-item sizes (icon mode would give every item the heading's size)."""
-    view.setViewMode(QListView.ViewMode.ListMode)
-    view.setFlow(QListView.Flow.LeftToRight)
-    view.setWrapping(True)
-    view.setUniformItemSizes(False)
-
-
-def _grid(view: QListView, spacing: int = 6) -> None:
-    """Icon-mode grid settings for large models: uniform items, batched layout."""
-    view.setViewMode(QListView.ViewMode.IconMode)
-    view.setResizeMode(QListView.ResizeMode.Adjust)
-    view.setMovement(QListView.Movement.Static)
-    view.setUniformItemSizes(True)
-    view.setLayoutMode(QListView.LayoutMode.Batched)
-    view.setBatchSize(500)
-    view.setSpacing(spacing)
-    view.setWrapping(True)
-    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    view.verticalScrollBar().setSingleStep(24)
 
 
 class PeoplePage(QWidget):
@@ -116,11 +94,8 @@ class PeoplePage(QWidget):
         self.hidden_button.setText("Hidden people")
         self.hidden_button.setToolTip("The people you hid, to show them again")
         self.hidden_button.clicked.connect(self.hidden_requested)
-        self.view = QListView()
-        self.view.setObjectName("peopleGrid")
-        _grid(self.view, 4)
         # The "More people" row is as wide as the view: a flowing list with per-item sizes.
-        _flowing(self.view)
+        self.view = FlowingGrid(4, "peopleGrid")
         self.view.setModel(self.filter)
         self.view.setItemDelegate(PersonDelegate(self.model.size, self.view, self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -398,17 +373,14 @@ class PersonPage(QWidget):
 
         self.view = QListView()
         self.view.setObjectName("faceGrid")
-        _grid(self.view, 2)
+        grid(self.view, 2)
         self.view.setModel(self.model)
         self.view.setItemDelegate(FaceDelegate(self.model.size, self.view))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.activated.connect(lambda ix: self.open_face.emit(int(ix.data(FaceIdRole))))
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.photo_view = QListView()
-        self.photo_view.setObjectName("photoGrid")
-        _grid(self.photo_view, 2)
-        _flowing(self.photo_view)  # month headings as wide as the view
+        self.photo_view = FlowingGrid(2, "photoGrid")  # month headings as wide as the view
         self.photo_view.setModel(self.photos_model)
         self.photo_view.setItemDelegate(
             PhotoDelegate(self.photos_model.size, self.photo_view, self.photo_view)
