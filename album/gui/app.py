@@ -85,7 +85,8 @@ def _report_visible(window) -> None:
         screen = "welcome" if page.choose.isVisibleTo(page) else page.empty_text.text()
     print(
         f"visible after {now - start:.2f} s from process start "
-        f"({time.perf_counter() - STARTED:.2f} s after album.gui.app was imported) on "
+        f"({time.perf_counter() - STARTED:.2f} s after album.gui.app was imported, "
+        f"{time.process_time():.2f} s CPU) on "
         f"{QApplication.platformName()}; first screen: {screen}",
         flush=True,
     )

@@ -97,8 +97,9 @@ class TaskBar(QWidget):
         self.text.setText(p.text)
         if p.total > 0:
             self.bar.setRange(0, p.total)
-            self.bar.setValue(p.done)
+            # The text first: setValue repaints the bar at once, with the format it has.
             self.bar.setFormat(f"{p.done} / {p.total}")
+            self.bar.setValue(p.done)
         else:
             self.bar.setRange(0, 0)
         self.eta.setText(format_eta(p.eta_seconds))

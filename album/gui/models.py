@@ -334,9 +334,8 @@ class PersonDelegate(QStyledItemDelegate):
     # Time for new tiles per pass of the event loop; the rest are drawn on later passes, so
     # that a grid shown or scrolled at once never blocks the loop for long (about 20 tiles).
     RENDER_BUDGET = 0.005
-    # The tiles left blank are repainted by a timer, not by a posted event: Qt delivers the
-    # events posted during a pass before the timers and input that are due, so a posted
-    # repaint would follow the first one at once, as one long stall.
+    # The tiles left blank are repainted alone by a short timer, after the timers and input
+    # that are due by then: not the whole grid again, straight after the first repaint.
     DEFERRED_DELAY_MS = 1
 
     def __init__(self, size: int = 112, parent=None, view=None) -> None:
