@@ -55,6 +55,20 @@ def _crowd(n: int, seed: int = 0) -> list:
     ]
 
 
+def _shown_page(qtbot, people: list, thumbs: _Thumbs | None = None):
+    """A real People page showing ``people``, 1280x800, on the screen."""
+    from album.gui.pages import PeoplePage
+
+    page = PeoplePage(thumbs or _Thumbs())
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.set_people(people)
+    page.set_empty(None)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
 def _regroup(people: list, rng: random.Random, next_id: int) -> tuple[list, int]:
     """What a live grouping does to the list: some people gone (merged), counts grown,
     a few named, new people."""
@@ -252,16 +266,9 @@ def test_new_tiles_beyond_a_pass_budget_are_drawn_on_the_next_passes(qtbot, monk
     tiles within a time budget per pass of the event loop, so the window keeps responding;
     the tiles left blank are drawn on the following passes until everyone in view is."""
     from album.gui.models import PersonDelegate, PersonIdRole
-    from album.gui.pages import PeoplePage
 
     monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
-    page = PeoplePage(_Thumbs())
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.set_people(_crowd(400, seed=5))
-    page.set_empty(None)
-    page.show()
-    qtbot.waitExposed(page)
+    page = _shown_page(qtbot, _crowd(400, seed=5))
     view, grid = page.view, page.view.model()
     delegate = view.itemDelegate()
     in_view = set()
@@ -292,16 +299,9 @@ def test_tiles_left_blank_are_drawn_alone_after_the_due_timers(qtbot, monkeypatc
     from PySide6.QtGui import QRegion
 
     from album.gui.models import PersonDelegate, PersonIdRole
-    from album.gui.pages import PeoplePage
 
     monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
-    page = PeoplePage(_Thumbs())
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.set_people(_crowd(400, seed=5))
-    page.set_empty(None)
-    page.show()
-    qtbot.waitExposed(page)
+    page = _shown_page(qtbot, _crowd(400, seed=5))
     view, grid = page.view, page.view.model()
     delegate = view.itemDelegate()
     where = {}  # the people in view, and where
@@ -357,16 +357,9 @@ def test_a_cover_that_arrives_repaints_its_tile_alone(qtbot) -> None:
     from PySide6.QtGui import QRegion
 
     from album.gui.models import PersonIdRole
-    from album.gui.pages import PeoplePage
 
     thumbs = _Thumbs()
-    page = PeoplePage(thumbs)
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.set_people(_crowd(60, seed=3))
-    page.set_empty(None)
-    page.show()
-    qtbot.waitExposed(page)
+    page = _shown_page(qtbot, _crowd(60, seed=3), thumbs)
     view = page.view
     qtbot.wait(50)  # every tile drawn
     painted: list[QRegion] = []
