@@ -360,8 +360,17 @@ def test_a_cover_that_arrives_repaints_its_tile_alone(qtbot) -> None:
 
     thumbs = _Thumbs()
     page = _shown_page(qtbot, _crowd(60, seed=3), thumbs)
-    view = page.view
-    qtbot.wait(50)  # every tile drawn
+    view, grid = page.view, page.view.model()
+    rows = [grid.index(r, 0) for r in range(grid.rowCount())]
+    in_view = {
+        ix.data(PersonIdRole)
+        for ix in rows
+        if ix.data(PersonIdRole) is not None
+        and view.visualRect(ix).intersects(view.viewport().rect())
+    }
+    tiles = view.itemDelegate()._tiles
+    qtbot.waitUntil(lambda: in_view <= {key[0] for key in tiles})  # every tile drawn
+    qtbot.wait(20)
     painted: list[QRegion] = []
 
     class Spy(QObject):
