@@ -3,6 +3,7 @@ a scan of a folder given on the command line."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import QApplication
 
 from album.gui.widgets import icon
 from album.resources import APP_ID, stylesheet
+
+log = logging.getLogger(__name__)
 
 STARTED = time.perf_counter()
 
@@ -53,7 +56,8 @@ def run(
         from album.gui import core
 
         # A window closed within seconds of launch: the engine is still loading.
-        window.wait_for_engine()
+        if not window.wait_for_engine():
+            log.warning("the engine was still loading at exit; the process may not end cleanly")
         core.shutdown()
 
 
