@@ -1,5 +1,6 @@
 """Shared fixtures. Tests that need real faces read LFW from ../shared/datasets/lfw (or
-$ALBUM_LFW) and skip with a reason when it is absent."""
+$ALBUM_LFW), and real side views from CFP's ../shared/datasets/cfp-dev (or $ALBUM_CFP), and
+skip with a reason when they are absent."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 LFW = Path(os.environ.get("ALBUM_LFW", ROOT.parent / "shared" / "datasets" / "lfw"))
+CFP = Path(os.environ.get("ALBUM_CFP", ROOT.parent / "shared" / "datasets" / "cfp-dev"))
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +29,13 @@ def lfw() -> Path:
     if not (LFW / "pairs.txt").is_file():
         pytest.skip(f"LFW dataset not found at {LFW} (set ALBUM_LFW to its folder)")
     return LFW
+
+
+@pytest.fixture(scope="session")
+def cfp() -> Path:
+    if not (CFP / "Protocol" / "Pair_list_F.txt").is_file():
+        pytest.skip(f"CFP dataset not found at {CFP} (set ALBUM_CFP to its folder)")
+    return CFP
 
 
 def lfw_image(lfw: Path, name: str, number: int = 1) -> np.ndarray:

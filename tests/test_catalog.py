@@ -245,3 +245,30 @@ def test_faces_from_before_yaw_was_stored_read_it_from_their_landmarks(tmp_path:
         estimated, stored = sorted(faces.values(), key=lambda f: f.id)
         assert estimated.yaw > 50  # a profile, read from the landmarks
         assert stored.yaw == -12.5  # the stored value wins
+
+
+def test_migration_4_reestimates_stored_yaw_from_landmarks_and_box(tmp_path: Path) -> None:
+    # A real side view's five points (CFP profile 001/04, tests/test_pose.py) stored with the
+    # five-point yaw of schema 3, and a frontal face: reopening re-estimates both, reading no
+    # photo.
+    side = [[162.1, 191.4], [214.2, 179.6], [239.7, 277.5], [177.3, 364.9], [213.5, 354.0]]
+    front = [[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]]
+    path = tmp_path / "c.db"
+    with Catalog(path) as cat:
+        t = now()
+        for key, marks, right, bottom, yaw in (
+            ("side", side, 256.3, 485.2, 37.5),
+            ("front", front, 100, 100, 0.0),
+        ):
+            cat.db.execute(
+                "INSERT INTO faces (content_hash, face_key, box_left, box_top, box_right, "
+                "box_bottom, landmarks, score, quality, yaw, updated_at) "
+                "VALUES (?, ?, 0, 0, ?, ?, ?, 0.99, 0.9, ?, ?)",
+                ("0" * 64, key, right, bottom, json.dumps(marks), yaw, t),
+            )
+        cat.db.execute("DELETE FROM schema_version WHERE version >= 4")
+    with Catalog(path) as cat:
+        assert cat.version == schema.SCHEMA_VERSION
+        yaw = dict(cat.db.execute("SELECT face_key, yaw FROM faces").fetchall())
+    assert yaw["side"] >= 50
+    assert abs(yaw["front"]) < 1

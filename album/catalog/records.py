@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from models.pose import yaw_degrees
+from models.pose import estimate_yaw
+
+# A face row's box columns, in Box order (for SELECTs that read boxes).
+BOX_COLUMNS = "box_left, box_top, box_right, box_bottom"
 
 Box = tuple[float, float, float, float]
 
@@ -113,17 +117,24 @@ class Face:
             landmarks=tuple((float(x), float(y)) for x, y in json.loads(row["landmarks"])),
             score=row["score"],
             quality=row["quality"],
-            yaw=stored_yaw(row.get("yaw"), row["landmarks"]),
+            yaw=stored_yaw(
+                row.get("yaw"),
+                row["landmarks"],
+                (row["box_left"], row["box_top"], row["box_right"], row["box_bottom"]),
+            ),
         )
 
 
-def stored_yaw(yaw: float | None, landmarks: str) -> float:
-    """A face row's yaw: the stored value, else estimated from its landmarks (faces stored
-    before yaw was), else 0 (no landmarks: a face drawn by hand on a synthetic catalog)."""
+def stored_yaw(yaw: float | None, landmarks: str, box: Sequence[float]) -> float:
+    """A face row's yaw: the stored value, else estimated from its landmarks and box (a row
+    written without one), else 0 (no landmarks: a face drawn by hand on a synthetic
+    catalog)."""
     if yaw is not None:
         return float(yaw)
     points = json.loads(landmarks) if landmarks else []
-    return yaw_degrees(np.asarray(points, dtype=np.float64)) if len(points) == 5 else 0.0
+    if len(points) != 5:
+        return 0.0
+    return float(estimate_yaw(np.asarray(points, dtype=np.float64), np.asarray(box))[0])
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The catalog's tables, and the migrations that bring an older catalog file up to date.
 
-Each migration is a script applied in its own transaction, then recorded in
+Each migration is a script (or, where SQL cannot compute it, a function of the open database)
+applied in its own transaction, then recorded in
 ``schema_version``; a catalog is at the highest recorded version. A catalog written by a newer
 version of the app is refused rather than guessed at.
 
@@ -18,10 +19,15 @@ user decision.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import numpy as np
 import sqlite_utils
+
+from models.pose import estimate_yaw
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +204,31 @@ ALTER TABLE faces ADD COLUMN yaw REAL;        -- estimated head turn, degrees (+
 ALTER TABLE faces ADD COLUMN sharpness REAL;  -- 0..1, the quality's sharpness term
 """
 
-# (version, description, script). Append; never edit a released entry.
-MIGRATIONS: list[tuple[int, str, str]] = [
+
+def _reestimate_yaw(db: sqlite_utils.Database) -> None:
+    """Every face's yaw again, with the side-view classifier (``models.pose.estimate_yaw``),
+    from its stored landmarks and box: no photo is read. The five-point yaw called over half
+    of real side views turned rather than profile, so they seeded and bridged people."""
+    rows = db.execute(
+        "SELECT id, landmarks, box_left, box_top, box_right, box_bottom FROM faces "
+        "WHERE landmarks IS NOT NULL AND landmarks != ''"
+    ).fetchall()
+    rows = [r for r in rows if len(json.loads(r[1])) == 5]
+    if not rows:
+        return
+    yaw = estimate_yaw(
+        np.array([json.loads(r[1]) for r in rows], dtype=np.float64),
+        np.array([r[2:] for r in rows], dtype=np.float64),
+    )
+    db.conn.executemany(
+        "UPDATE faces SET yaw = ? WHERE id = ?",
+        [(round(float(y), 1), r[0]) for y, r in zip(yaw, rows, strict=True)],
+    )
+
+
+# (version, description, script or function of the open database). Append; never edit a
+# released entry.
+MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite_utils.Database], None]]] = [
     (
         1,
         "initial schema: folders, photos, faces, embeddings, people, assignments, constraints",
@@ -207,6 +236,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
     (2, "people: origin (user or cluster) and the undo log of people operations", _V2),
     (3, "faces: estimated yaw and sharpness", _V3),
+    (4, "faces: yaw re-estimated with the side-view classifier", _reestimate_yaw),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -251,7 +281,10 @@ def migrate(db: sqlite_utils.Database) -> int:
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "description TEXT NOT NULL, applied_at TEXT NOT NULL);"
             )
-            db.executescript(script)
+            if callable(script):
+                script(db)
+            else:
+                db.executescript(script)
             db.execute(
                 "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                 (number, description, now()),

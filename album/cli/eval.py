@@ -1,4 +1,5 @@
-"""``album eval lfw``: the LFW verification benchmark through the whole pipeline."""
+"""``album eval``: the benchmarks (LFW verification here; clustering, the queue and CFP in their
+own modules)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _eval_queue.add_arguments(que)
     que.set_defaults(run=_eval_queue.run_queue)
+    from album.cli import _eval_cfp
+
+    cfp = bench.add_parser(
+        "cfp",
+        help="CFP real side views: frontal-frontal and frontal-profile k-fold accuracy, and "
+        "how the stored yaw classes side views",
+    )
+    _eval_cfp.add_arguments(cfp)
+    cfp.set_defaults(run=_eval_cfp.run_cfp)
 
 
 def run_lfw(args: argparse.Namespace) -> int:

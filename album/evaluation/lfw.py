@@ -31,7 +31,7 @@ from album.evaluation.metrics import VerificationReport, kfold_report
 from album.evaluation.splits import in_split, person_split
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
-from models.pose import yaw_degrees
+from models.pose import estimate_yaw
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _faces_cache_path(variant: str, names: list[str]) -> Path:
     from album.catalog.paths import cache_dir
 
     h = hashlib.blake2b(f"faces-v1|{variant}|".encode() + "\n".join(names).encode(), digest_size=10)
-    for module in ("detector.py", "mtcnn.py", "pose.py"):
+    for module in ("detector.py", "mtcnn.py"):
         h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
     return cache_dir() / "lfw-eval" / f"faces-{variant}-{h.hexdigest()}.npz"
 
@@ -287,7 +287,7 @@ def evaluate_lfw(
         if default_detector:
             _cache_faces(variant, names, faces, retried)
 
-    yaws = np.array([abs(yaw_degrees(f.landmarks)) if f else 0.0 for f in faces])
+    yaws = np.array([abs(estimate_yaw(f.landmarks, f.box)[0]) if f else 0.0 for f in faces])
     detected = [f.landmarks for f in faces if f is not None]
     fallback = np.median(np.stack(detected), axis=0) if detected else None
     no_face = sum(f is None for f in faces)

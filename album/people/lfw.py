@@ -50,8 +50,8 @@ def lfw_files(data: Path, min_images: int) -> list[str]:
 
 def _cache_key(model: str, files: list[str]) -> str:
     h = hashlib.blake2b(digest_size=10)
-    # v2: padded MTCNN crops, yaw kept.
-    h.update(f"v2|{model}|min_face=20|central|".encode())
+    # v3: padded MTCNN crops, yaw kept (estimated with the side-view classifier).
+    h.update(f"v3|{model}|min_face=20|central|".encode())
     for f in files:
         h.update(f.encode() + b"\n")
     return h.hexdigest()
@@ -185,7 +185,7 @@ def _embed_files(
     from album.scan.quality import face_quality
     from models.detector import DetectedFace, FaceDetector
     from models.embedder import Embedder
-    from models.pose import yaw_degrees
+    from models.pose import estimate_yaw
 
     embedder = Embedder(model, device=device)
     detector = FaceDetector(min_face_size=20, max_side=1000, device=embedder.device)
@@ -201,7 +201,9 @@ def _embed_files(
     detected = [f.landmarks for f in faces if f is not None]
     fallback = np.median(np.stack(detected), axis=0)
     found = np.array([f is not None for f in faces], dtype=bool)
-    yaw = np.array([yaw_degrees(f.landmarks) if f else 0.0 for f in faces], dtype=np.float32)
+    yaw = np.array(
+        [estimate_yaw(f.landmarks, f.box)[0] if f else 0.0 for f in faces], dtype=np.float32
+    )
     embeddings = np.zeros((len(files), embedder.spec.embedding_size), dtype=np.float32)
     quality = np.zeros(len(files), dtype=np.float32)
     for start in range(0, len(files), batch):

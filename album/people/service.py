@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from album.catalog import Catalog, Person
-from album.catalog.records import stored_yaw
+from album.catalog.records import BOX_COLUMNS, stored_yaw
 from album.catalog.schema import now
 from album.people.clustering import ClusterReport, ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
@@ -1115,8 +1115,10 @@ class PeopleService:
     def _pose(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Quality and yaw (degrees) of the faces ``ids``, in their order."""
         rows = {
-            f: (q, stored_yaw(y, lm))
-            for f, q, y, lm in self._q("SELECT id, quality, yaw, landmarks FROM faces")
+            f: (q, stored_yaw(y, lm, box))
+            for f, q, y, lm, *box in self._q(
+                f"SELECT id, quality, yaw, landmarks, {BOX_COLUMNS} FROM faces"
+            )
         }
         pairs = [rows.get(int(f), (1.0, 0.0)) for f in ids]
         return (
@@ -1207,8 +1209,10 @@ class PeopleService:
         index = {int(f): i for i, f in enumerate(ids)}
         photo = dict(self._q("SELECT id, content_hash FROM faces"))
         quality, yaw = {}, {}
-        for f, q, y, lm in self._q("SELECT id, quality, yaw, landmarks FROM faces"):
-            quality[f], yaw[f] = q, stored_yaw(y, lm)
+        for f, q, y, lm, *box in self._q(
+            f"SELECT id, quality, yaw, landmarks, {BOX_COLUMNS} FROM faces"
+        ):
+            quality[f], yaw[f] = q, stored_yaw(y, lm, box)
         active = {r[0] for r in self._q("SELECT id FROM people WHERE merged_into IS NULL")}
         confirmed: dict[int, int] = {}
         rejected: set[tuple[int, int]] = set()

@@ -40,7 +40,7 @@ from album.scan.work import ProgressCallback, ProgressMeter, ReadAhead, ScanCont
 from album.scan.writer import FoundFace, Outcome, ScanWriter
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
-from models.pose import yaw_degrees
+from models.pose import estimate_yaw
 from models.registry import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -402,7 +402,7 @@ class Scanner:
                         f.score,
                         face_quality(f.score, box, chip, sharp),
                         vectors[n],
-                        yaw=yaw_degrees(f.landmarks),
+                        yaw=float(estimate_yaw(f.landmarks, f.box)[0]),
                         sharpness=sharp,
                     )
                 )

@@ -1,0 +1,73 @@
+"""Fit the side-view classifier (``models.pose``) on CFP's dev people, report it on the test ones.
+
+A logistic regression on ``models.pose.side_view_features`` (where MTCNN's five points sit in
+its box, mirrored so every nose points right), with CFP's frontal/profile folder as the label.
+Faces are detected as they sit in a photo (``album.evaluation.cfp``: each crop edge-padded by
+40% per side); images with no face are left out (they are counted). People are split by
+``album.evaluation.splits``: fitted on ``dev``, every figure printed for ``test`` too. Prints
+the constants for ``models/fitted.py``.
+
+    python benchmarks/fit_side_view.py --cfp ../shared/datasets/cfp-dev
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from album.evaluation.cfp import detect_cfp, read_cfp
+from album.evaluation.splits import person_split
+from models.pose import PROFILE, side_view_features, yaw_degrees
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cfp", type=Path, required=True, help="CFP folder (Data/, Protocol/)")
+    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularization strength")
+    args = ap.parse_args()
+
+    data = read_cfp(args.cfp)
+    rows = list(range(len(data.images)))
+    faces = detect_cfp(data, rows)
+    profile = np.array([im.profile for im in data.images])
+    split = np.array([person_split(im.person) for im in data.images])
+    x = side_view_features(faces.landmarks, faces.boxes)
+    dev = faces.found & (split == "dev")
+    mean, scale = x[dev].mean(0), x[dev].std(0)
+    z = (x - mean) / np.where(scale > 0, scale, 1.0)
+    model = LogisticRegression(C=args.c, max_iter=5000).fit(z[dev], profile[dev])
+    p = model.predict_proba(z)[:, 1]
+    landmark_yaw = np.array([abs(yaw_degrees(lm)) for lm in faces.landmarks])
+
+    print(
+        f"images without a face: {int((~faces.found & profile).sum())} profile, "
+        f"{int((~faces.found & ~profile).sum())} frontal (left out)"
+    )
+    print(
+        f"{'people':8} {'side views':>10} {'frontal':>8} {'profile recall':>15} "
+        f"{'frontal as profile':>19} {'landmark-yaw recall':>20}"
+    )
+    for half in ("dev", "test"):
+        m = faces.found & (split == half)
+        sv, fr = m & profile, m & ~profile
+        print(
+            f"{half:8} {int(sv.sum()):>10} {int(fr.sum()):>8} "
+            f"{100 * (p[sv] >= 0.5).mean():>14.2f}% {100 * (p[fr] >= 0.5).mean():>18.2f}% "
+            f"{100 * (landmark_yaw[sv] >= PROFILE).mean():>19.2f}%"
+        )
+
+    def tup(v: np.ndarray) -> str:
+        return "(" + ", ".join(f"{float(a):.5g}" for a in v) + ")"
+
+    print("\n# models/fitted.py")
+    print(f"SIDE_VIEW_MEAN = {tup(mean)}")
+    print(f"SIDE_VIEW_SCALE = {tup(scale)}")
+    print(f"SIDE_VIEW_COEF = {tup(model.coef_[0])}")
+    print(f"SIDE_VIEW_INTERCEPT = {float(model.intercept_[0]):.5g}")
+
+
+if __name__ == "__main__":
+    main()
