@@ -35,6 +35,12 @@ Validation albums (any of the options below; without them the album is made as a
   landmarks), where the people have such images. A detector that boxes a rotated face upright
   overlaps its true box less: about IoU 0.5 at 45 degrees for a box of the face's own size.
 
+* ``--cfp DIR``: the cast comes from CFP (``album.evaluation.cfp``: 10 frontal photos and 4
+  real side views, yaw 60-90 degrees, per person) instead of LFW, people split the same way;
+  ``--side-share`` (0.2) of the face slots ask for a side view. Each record then has
+  ``profile`` (CFP's label). With ``--people N``; ``--damage`` works as with LFW, its turned
+  share replaced by the side-view share.
+
 With any of these options, one person is at most once per photo, and each face takes the
 least-used source image of the people not yet in the photo: an image is pasted again only once
 every image has been, and people with more images appear more often. Every face record also
@@ -60,7 +66,7 @@ import json
 import logging
 import random
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -85,11 +91,12 @@ class Source:
     path: Path
     identity: str
     box: tuple[float, float, float, float]  # MTCNN box in the source image
-    yaw: float = 0.0  # degrees, from MTCNN's landmarks (models.pose.yaw_degrees)
+    yaw: float = 0.0  # degrees, the stored yaw (models.pose.estimate_yaw)
+    profile: bool = False  # a real side view by the data set's own label (CFP)
 
     @property
     def turned(self) -> bool:
-        return abs(self.yaw) >= TURNED
+        return self.profile or abs(self.yaw) >= TURNED
 
 
 @dataclass(frozen=True)
@@ -115,10 +122,12 @@ def _detector():
     return FaceDetector(min_face_size=20)
 
 
-def detect_source(path: Path, detector) -> Source | None:
-    """The face nearest the centre of an LFW image, or None when there is none or when
-    another face reaches into the region that would be pasted."""
-    from models.pose import yaw_degrees
+def detect_source(
+    path: Path, detector, identity: str | None = None, profile: bool = False
+) -> Source | None:
+    """The face nearest the centre of an LFW (or CFP) image, or None when there is none or
+    when another face reaches into the region that would be pasted."""
+    from models.pose import estimate_yaw
 
     im = np.asarray(Image.open(path).convert("RGB"))
     faces = detector.detect(im)
@@ -130,7 +139,8 @@ def detect_source(path: Path, detector) -> Source | None:
     if any(f is not main and _overlaps(tuple(f.box), region) for f in faces):
         return None
     box = tuple(float(v) for v in main.box)
-    return Source(path, path.parent.name, box, round(yaw_degrees(main.landmarks), 1))
+    yaw = round(float(estimate_yaw(main.landmarks, main.box)[0]), 1)
+    return Source(path, identity or path.parent.name, box, yaw, profile)
 
 
 def find_sources(lfw: Path, count: int, rng: random.Random, split: str = "all") -> list[Source]:
@@ -183,6 +193,36 @@ def find_cast(
             break
     if len(cast) < people:
         log.warning("only %d people with enough usable images in split", len(cast))
+    return cast
+
+
+def find_cfp_cast(
+    cfp: Path, people: int, rng: random.Random, split: str = "all"
+) -> dict[str, list[Source]]:
+    """``people`` random CFP people of ``split`` with their usable frontal and profile photos
+    (at least 3 frontal and 1 profile usable)."""
+    from album.evaluation.splits import in_split
+
+    root = cfp / "Data" / "Images"
+    folders = [d for d in sorted(root.iterdir()) if d.is_dir() and in_split(d.name, split)]
+    if not folders:
+        raise FileNotFoundError(f"no CFP person of split {split!r} under {root}")
+    rng.shuffle(folders)
+    detector = _detector()
+    cast: dict[str, list[Source]] = {}
+    for folder in folders:
+        found = [
+            detect_source(f, detector, f"cfp-{folder.name}", pose == "profile")
+            for pose in ("frontal", "profile")
+            for f in sorted((folder / pose).glob("*.jpg"))
+        ]
+        usable = [s for s in found if s is not None]
+        if sum(not s.profile for s in usable) >= 3 and any(s.profile for s in usable):
+            cast[f"cfp-{folder.name}"] = usable
+        if len(cast) == people:
+            break
+    if len(cast) < people:
+        log.warning("only %d CFP people with enough usable images in split", len(cast))
     return cast
 
 
@@ -320,16 +360,19 @@ def make_album(
     damage: Damage | None = None,
     people: int | None = None,
     per_person: int = 16,
+    cfp: Path | None = None,
+    side_share: float = 0.2,
 ) -> dict:
     """Write ``photos`` JPEGs into ``out`` and return the truth (also written to truth.json).
 
     ``size`` and ``face_size`` (face box width) are in pixels. ``split``, ``damage`` and
     ``people`` make a validation album (module docstring); ``per_person``: images looked at per
-    cast member.
+    cast member. ``cfp``: take the cast from this CFP folder instead (``side_share`` of the
+    face slots ask for a side view).
     """
-    if split != "all" or damage is not None or people is not None:
+    if split != "all" or damage is not None or people is not None or cfp is not None:
         return _make_validation_album(
-            lfw,
+            cfp or lfw,
             out,
             photos,
             size,
@@ -342,6 +385,8 @@ def make_album(
             damage,
             people,
             per_person,
+            cfp is not None,
+            side_share,
         )
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -389,10 +434,17 @@ def _make_validation_album(
     damage: Damage | None,
     people: int | None,
     per_person: int,
+    from_cfp: bool = False,
+    side_share: float = 0.2,
 ) -> dict:
+    """``lfw`` is the CFP folder when ``from_cfp``."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    if people is not None:
+    if from_cfp:
+        pool = find_cfp_cast(lfw, people or 30, rng, split)
+        if damage is not None:
+            damage = replace(damage, turned_share=side_share)
+    elif people is not None:
         pool = find_cast(lfw, people, rng, split, per_person)
     else:
         pool = {}
@@ -405,12 +457,14 @@ def _make_validation_album(
         "face_size": list(face_size),
         "split": split,
         "seed": seed,
-        "people": sorted(pool) if people is not None else None,
+        "people": sorted(pool) if people is not None or from_cfp else None,
+        "source": "cfp" if from_cfp else "lfw",
         "damage": _as_json(asdict(damage)) if damage is not None else None,
         "photos": {},
         "photo_info": {},
     }
     uses: dict[Path, int] = {}
+    side_wanted = side_share if from_cfp else None
     w, h = size
     for n in range(photos):
         name = f"{prefix}_{n:05d}.jpg"
@@ -420,7 +474,7 @@ def _make_validation_album(
         records = []
         if tight:
             assert damage is not None
-            source = _pick(pool, set(), _want_turned(damage, rng), uses, rng)
+            source = _pick(pool, set(), _want_turned(damage, rng, side_wanted), uses, rng)
             assert source is not None
             uses[source.path] = uses.get(source.path, 0) + 1
             fs = rng.randint(*damage.tight_width)
@@ -432,7 +486,7 @@ def _make_validation_album(
             placed: list[tuple[float, float, float, float]] = []
             present: set[str] = set()
             for _ in range(min(rng.randint(*faces), len(pool))):
-                source = _pick(pool, present, _want_turned(damage, rng), uses, rng)
+                source = _pick(pool, present, _want_turned(damage, rng, side_wanted), uses, rng)
                 if source is None:
                     break
                 if damage and rng.random() < damage.small_share:
@@ -493,9 +547,14 @@ def _as_json(d: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
-def _want_turned(damage: Damage | None, rng: random.Random) -> bool | None:
-    """Whether a face slot asks for a turned source; None (no preference) without damage."""
-    return None if damage is None else rng.random() < damage.turned_share
+def _want_turned(
+    damage: Damage | None, rng: random.Random, share: float | None = None
+) -> bool | None:
+    """Whether a face slot asks for a turned source (``share`` of the slots, else the
+    damage's); None (no preference) with neither."""
+    if share is None and damage is None:
+        return None
+    return rng.random() < (share if share is not None else damage.turned_share)
 
 
 def _blur(damage: Damage | None, face_size: int, rng: random.Random) -> float:
@@ -539,6 +598,7 @@ def _record(
         "source": source.path.relative_to(lfw).as_posix(),
         "box": box,
         "yaw": source.yaw,
+        "profile": source.profile,
         "damage": {
             "width": width,
             "blur": blur,
@@ -574,6 +634,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--damage", action="store_true", help="realistic damage (see above)")
     p.add_argument("--people", type=int, default=None, help="a fixed cast of N people")
+    p.add_argument(
+        "--cfp", type=Path, default=None, help="take the cast from this CFP folder (side views)"
+    )
+    p.add_argument(
+        "--side-share", type=float, default=0.2, help="face slots asking for a side view (CFP)"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     truth = make_album(
@@ -588,10 +654,15 @@ def main(argv: list[str] | None = None) -> int:
         split=args.split,
         damage=Damage() if args.damage else None,
         people=args.people,
+        cfp=args.cfp,
+        side_share=args.side_share,
     )
     records = [r for v in truth["photos"].values() for r in v]
     n = len(records)
     print(f"{len(truth['photos'])} photos, {n} faces -> {args.out}")
+    if args.cfp is not None:
+        sides = sum(r["profile"] for r in records)
+        print(f"CFP people of {args.split}: side views {sides} ({sides / max(n, 1):.0%})")
     if args.split != "all" or args.damage or args.people is not None:
         turned = sum(abs(r["yaw"]) >= TURNED for r in records)
         small = sum(r["damage"]["width"] <= Damage.small[1] for r in records)

@@ -126,3 +126,32 @@ def test_damage_ranges_and_pose_are_recorded(damaged: tuple[Path, dict]) -> None
     assert any(r["damage"]["rotation"] != 0 for r in records)
     assert set(truth["damage"]) == set(Damage.__dataclass_fields__)
     assert truth["damage"]["tight_share"] == 0.5 and truth["damage"]["small"] == [24, 60]
+
+
+def test_cfp_album_holds_real_side_views_of_one_half_of_the_people(cfp: Path, tmp_path) -> None:
+    truth = make_album(
+        Path("unused"),
+        tmp_path / "album",
+        photos=12,
+        size=(1600, 1200),
+        faces=(1, 3),
+        face_size=(80, 200),
+        seed=3,
+        split="test",
+        people=3,
+        cfp=cfp,
+        side_share=0.3,
+    )
+    records = [r for v in truth["photos"].values() for r in v]
+    assert truth["source"] == "cfp" and len(truth["people"]) == 3
+    assert {r["identity"] for r in records} <= set(truth["people"])
+    assert all(person_split(p.removeprefix("cfp-")) == "test" for p in truth["people"])
+    sides = [r for r in records if r["profile"]]
+    assert 0 < len(sides) < len(records)
+    assert all("/profile/" in r["source"] for r in sides)
+    assert all((cfp / r["source"]).is_file() for r in records)
+    # the stored yaw (models.pose.estimate_yaw) calls CFP's side views profiles
+    assert np.mean([abs(r["yaw"]) >= 50 for r in sides]) >= 0.9
+    for name, faces in truth["photos"].items():
+        assert Image.open(tmp_path / "album" / name).size == (1600, 1200)
+        assert len({r["identity"] for r in faces}) == len(faces)

@@ -50,8 +50,11 @@ def lfw_files(data: Path, min_images: int) -> list[str]:
 
 def _cache_key(model: str, files: list[str]) -> str:
     h = hashlib.blake2b(digest_size=10)
-    # v3: padded MTCNN crops, yaw kept (estimated with the side-view classifier).
+    # v3: padded MTCNN crops, yaw kept (models.pose.estimate_yaw, so its code and fitted
+    # constants are part of the key).
     h.update(f"v3|{model}|min_face=20|central|".encode())
+    for module in ("pose.py", "fitted.py"):
+        h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
     for f in files:
         h.update(f.encode() + b"\n")
     return h.hexdigest()
