@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from album.evaluation.cfp import detect_cfp, read_cfp
 from album.evaluation.splits import person_split
-from models.pose import PROFILE, side_view_features, yaw_degrees
+from models.pose import PROFILE, five_point_yaw, side_view_features
 
 
 def lfw_faces(root: Path, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +79,7 @@ def main() -> None:
     z = (x - mean) / np.where(scale > 0, scale, 1.0)
     model = LogisticRegression(C=args.c, max_iter=5000).fit(z[dev], profile[dev])
     p = model.predict_proba(z)[:, 1]
-    landmark_yaw = np.array([abs(yaw_degrees(lm)) for lm in marks])
+    landmark_yaw = np.abs(five_point_yaw(marks))
 
     cfp_profile = profile[: len(faces.found)]
     print(

@@ -484,10 +484,16 @@ class Soak:
             same = rng.random() < 0.5
             svc.answer(a, b, same)
             kind = "must-link" if same else "cannot-link"
-            return op, lambda: svc.db.execute(
-                "SELECT kind FROM constraints WHERE face_a = ? AND face_b = ?",
-                (min(a, b), max(a, b)),
-            ).fetchone() == (kind,)
+            return (
+                op,
+                lambda: (
+                    svc.db.execute(
+                        "SELECT kind FROM constraints WHERE face_a = ? AND face_b = ?",
+                        (min(a, b), max(a, b)),
+                    ).fetchone()
+                    == (kind,)
+                ),
+            )
         pid = self._pick_person(svc)
         if pid is None:
             return None
@@ -627,9 +633,7 @@ def run_soak(
 ) -> SoakReport:
     """Run a soak in ``workdir`` (created; its catalog is new) and return the report."""
     workdir.mkdir(parents=True, exist_ok=True)
-    soak = Soak(
-        workdir, ops, kills, seed, lfw, scan_photos, recluster_workers, cli_workers, say
-    )
+    soak = Soak(workdir, ops, kills, seed, lfw, scan_photos, recluster_workers, cli_workers, say)
     try:
         return soak.run()
     finally:

@@ -25,24 +25,31 @@ FRONTAL = 25.0  # |yaw| below this: frontal
 PROFILE = 50.0  # |yaw| above this: profile
 
 
+def _nose_offset(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed distance (n,) of the nose tip from the eye-mouth line (positive: to the image's
+    right, with the line pointing down), and that line's length (n,), for (n, 5, 2) points."""
+    eyes = (p[:, 0] + p[:, 1]) / 2
+    axis = (p[:, 3] + p[:, 4]) / 2 - eyes
+    length = np.hypot(axis[:, 0], axis[:, 1])
+    cross = axis[:, 1] * (p[:, 2, 0] - eyes[:, 0]) - axis[:, 0] * (p[:, 2, 1] - eyes[:, 1])
+    return cross / np.maximum(length, 1e-6), length
+
+
+def five_point_yaw(landmarks: np.ndarray) -> np.ndarray:
+    """``yaw_degrees`` of every face of (n, 5, 2) landmarks (a (5, 2) array is one face)."""
+    p = np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2)
+    offset, length = _nose_offset(p)
+    ratio = np.clip(offset / (NOSE_DEPTH * np.maximum(length, 1e-6)), -1.0, 1.0)
+    return np.where(length < 1e-6, 0.0, np.degrees(np.arcsin(ratio)))
+
+
 def yaw_degrees(landmarks: np.ndarray) -> float:
     """Estimated yaw of a face from its (5, 2) landmarks (MTCNN order), in degrees.
 
     Positive when the nose points to the image's right. 0 for a frontal face; about +-90
     for a full profile (the estimate is capped at 90).
     """
-    p = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
-    eyes = (p[0] + p[1]) / 2
-    mouth = (p[3] + p[4]) / 2
-    axis = mouth - eyes
-    length = float(np.hypot(*axis))
-    if length < 1e-6:
-        return 0.0
-    # Signed distance of the nose tip from the eye-mouth line (positive: to the image right
-    # of a face looking at the camera, with the axis pointing down).
-    offset = float(axis[1] * (p[2, 0] - eyes[0]) - axis[0] * (p[2, 1] - eyes[1])) / length
-    ratio = np.clip(offset / (NOSE_DEPTH * length), -1.0, 1.0)
-    return float(np.degrees(np.arcsin(ratio)))
+    return float(five_point_yaw(landmarks)[0])
 
 
 def roll_degrees(landmarks: np.ndarray) -> float:
@@ -66,10 +73,7 @@ def _as_batch(landmarks: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.
 
 def nose_side(landmarks: np.ndarray) -> np.ndarray:
     """+1 where the nose tip lies to the image's right of the eye-mouth line, else -1 (n,)."""
-    p = np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2)
-    eyes = (p[:, 0] + p[:, 1]) / 2
-    axis = (p[:, 3] + p[:, 4]) / 2 - eyes
-    offset = axis[:, 1] * (p[:, 2, 0] - eyes[:, 0]) - axis[:, 0] * (p[:, 2, 1] - eyes[:, 1])
+    offset, _ = _nose_offset(np.asarray(landmarks, dtype=np.float64).reshape(-1, 5, 2))
     return np.where(offset >= 0, 1.0, -1.0)
 
 
@@ -96,7 +100,7 @@ def side_view_features(landmarks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     eye_gap = np.hypot(*(q[:, 1] - q[:, 0]).T)
     mouth_gap = np.hypot(*(q[:, 4] - q[:, 3]).T)
     between = (q[:, 2, 0] - q[:, 0, 0]) / np.maximum(q[:, 1, 0] - q[:, 0, 0], 1e-3)
-    yaw = np.array([abs(yaw_degrees(x)) for x in p]) / 90.0
+    yaw = np.abs(five_point_yaw(p)) / 90.0
     return np.column_stack(
         [
             q.reshape(len(q), 10),
@@ -125,7 +129,7 @@ def estimate_yaw(landmarks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     p, b = _as_batch(landmarks, boxes)
     if not len(p):
         return np.zeros(0)
-    yaw = np.array([yaw_degrees(x) for x in p])
+    yaw = five_point_yaw(p)
     prob = side_view_probability(p, b)
     floor = PROFILE + (90.0 - PROFILE) * (2.0 * prob - 1.0)
     side = np.where(yaw != 0, np.sign(yaw), nose_side(p))

@@ -286,13 +286,13 @@ def evaluate_side_views(
 ) -> list[SideViewResult]:
     """How the stored yaw (``models.pose.estimate_yaw``) classes CFP's frontal and profile
     faces, per half of its people (the classifier was fitted on ``dev``)."""
-    from models.pose import PROFILE, estimate_yaw, yaw_degrees
+    from models.pose import PROFILE, estimate_yaw, five_point_yaw
 
     data = read_cfp(root)
     rows = list(range(len(data.images)))
     faces = detect_cfp(data, rows, device, progress)
     yaw = np.abs(estimate_yaw(faces.landmarks, faces.boxes))
-    five = np.array([abs(yaw_degrees(p)) for p in faces.landmarks])
+    five = np.abs(five_point_yaw(faces.landmarks))
     profile = np.array([im.profile for im in data.images])
     out = []
     for split in ("dev", "test"):
