@@ -52,6 +52,10 @@ class EmbedderSpec:
     # Logistic calibration of P(same | distance) = 1 / (1 + exp(slope * (d - midpoint))),
     # fitted on LFW pairs; None when not yet calibrated.
     calibration: tuple[float, float] | None = None
+    # How the "Same person?" queue's raw probabilities become the ones shown: per question
+    # kind and pose, (kind, side_view, slope, offset) on the log-odds, fitted on albums of dev
+    # people (album.people.verification.calibrated); empty: not fitted for this model.
+    question_calibration: tuple[tuple[str, bool, float, float], ...] = ()
     # Where this model came from: "builtin", "download" or "trained".
     origin: str = "builtin"
     # A fused model: (entry name, weight) of the networks whose unit embeddings it joins,

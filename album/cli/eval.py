@@ -61,6 +61,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _eval_cfp.add_arguments(cfp)
     cfp.set_defaults(run=_eval_cfp.run_cfp)
+    from album.cli import _eval_calibration
+
+    cal = bench.add_parser(
+        "calibration",
+        help='the "Same person?" probabilities shown versus observed on make_album albums '
+        "(--fit: fit them, on albums of dev people)",
+    )
+    _eval_calibration.add_arguments(cal)
+    cal.set_defaults(run=_eval_calibration.run_calibration)
 
 
 def run_lfw(args: argparse.Namespace) -> int:

@@ -231,12 +231,15 @@ def simulate(
     identities: int | None = None,
     on_step: Callable[[Step], None] | None = None,
     frontal: set[int] | None = None,
+    observe: Callable[[object, int], None] | None = None,
 ) -> QueueResult:
     """Re-cluster, then answer up to ``budget`` questions truthfully (module docstring).
 
     ``identity``: face id -> true identity (None: a false face); every face the service's model
     embedded must be in it. ``identities``: the album's true identities, for the per-person
     budget (default: those among ``identity``). ``frontal``: face ids also scored on their own.
+    ``observe(service, answers)``: called before each answer (and once the budget is spent),
+    to look at the whole queue as the user meets it.
     """
     from album.people.service import PeopleError
 
@@ -274,7 +277,11 @@ def simulate(
     result.frontal_faces = len(sub)
     result.frontal_before = frontal_scores()
     refused: set[tuple[int, int]] = set()
-    while len(result.steps) < budget:
+    while True:
+        if observe:
+            observe(service, len(result.steps))
+        if len(result.steps) >= budget:
+            break
         # A refused answer leaves its question in the queue: skip it rather than loop.
         questions = [
             (q, a, b) for q, a, b in service.queue(1 + len(refused)) if (a, b) not in refused
@@ -355,6 +362,7 @@ def run_queue_eval(
     progress: Callable | None = None,
     on_scanned: Callable[[AlbumMatch], None] | None = None,
     on_step: Callable[[Step], None] | None = None,
+    observe: Callable[[object, int], None] | None = None,
 ) -> QueueResult:
     """Scan ``folder`` (an album with ``truth.json``) and simulate the user.
 
@@ -362,7 +370,8 @@ def run_queue_eval(
     ``library``: a catalog that holds the album (reused without scanning) or that the album is
     scanned into (so the next run can reuse it); the simulation always works on a temporary
     copy, so the library never receives the answers. Without it the album is scanned into a
-    temporary catalog. ``progress``: the scan's progress callback.
+    temporary catalog. ``progress``: the scan's progress callback. ``observe``: see
+    ``simulate``.
     """
     from album.people.service import PeopleService
     from album.scan.pipeline import Scanner
@@ -392,7 +401,14 @@ def run_queue_eval(
                 on_scanned(found)
             frontal = {f for f, r in found.records.items() if abs(r.get("yaw", 0.0)) < FRONTAL}
             result = simulate(
-                PeopleService(cat), found.identity, budget, per_person, identities, on_step, frontal
+                PeopleService(cat),
+                found.identity,
+                budget,
+                per_person,
+                identities,
+                on_step,
+                frontal,
+                observe,
             )
     result.split = truth.get("split")
     result.photos = found.photos

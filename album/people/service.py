@@ -1126,8 +1126,10 @@ class PeopleService:
             np.array([y for _, y in pairs], dtype=np.float64),
         )
 
-    def queue(self, limit: int = 20) -> list[tuple[Question, int, int]]:
-        """The most useful "same person?" questions: (question, face a id, face b id)."""
+    def queue(self, limit: int = 20, calibrated: bool = True) -> list[tuple[Question, int, int]]:
+        """The most useful "same person?" questions: (question, face a id, face b id).
+        ``calibrated``: False ranks and shows the model's raw probabilities (for fitting the
+        calibration, ``album eval calibration``)."""
         ids, x, labels, fixed = self._state()
         if len(ids) < 2:
             return []
@@ -1149,6 +1151,7 @@ class PeopleService:
             limit=limit,
             yaw=yaw,
             quality=quality,
+            calibration=self.spec.question_calibration if calibrated else None,
         )
         return [(q, int(ids[q.a]), int(ids[q.b])) for q in qs]
 

@@ -45,7 +45,7 @@ different people is always close).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +55,27 @@ from album.people.knn import knn
 from models.pose import FRONTAL, PROFILE
 
 ProbabilityFn = Callable[[np.ndarray], np.ndarray]
+# Per question kind and whether a side view is asked about: (kind, side_view, slope, offset) of
+# a logistic map from the raw probability's log-odds to the probability shown
+# (``models.fitted``, ``album eval calibration``).
+QuestionCalibration = Sequence[tuple[str, bool, float, float]]
+# A question the app still asks is never shown as certain.
+SHOWN_RANGE = (0.01, 0.99)
+
+
+def calibrated(p: float, kind: str, side_view: bool, table: QuestionCalibration | None) -> float:
+    """The probability shown for a question: the raw ``p`` through ``table``'s entry for its
+    kind and pose (the kind's other entry when one is missing; ``p`` as it is without any),
+    kept within ``SHOWN_RANGE``."""
+    entry = None
+    for k, side, slope, offset in table or ():
+        if k == kind and (entry is None or side == side_view):
+            entry = (slope, offset)
+    if entry is not None:
+        q = min(max(float(p), 1e-12), 1.0 - 1e-12)
+        z = entry[0] * float(np.log(q / (1.0 - q))) + entry[1]
+        p = float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0))))
+    return min(max(float(p), SHOWN_RANGE[0]), SHOWN_RANGE[1])
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,7 @@ def _split_question(
     quality: np.ndarray | None,
     yaw: np.ndarray | None,
     min_size: int = 4,
+    calibration: QuestionCalibration | None = None,
 ) -> Question | None:
     """Is cluster ``c`` two people? Its two halves (2-means from its most distant faces),
     shown through each half's best face; None when too small, or already answered."""
@@ -132,7 +154,9 @@ def _split_question(
     fa, fb = int(rows[reps[0]]), int(rows[reps[1]])
     if (min(fa, fb), max(fa, fb)) in done or (fixed[fa] and fixed[fb]):
         return None
-    p = group_probability(float(prob(rms)), na, nb)
+    raw = group_probability(float(prob(rms)), na, nb)
+    side = _is_side(yaw, fa) or _is_side(yaw, fb)
+    p = calibrated(raw, "split", side, calibration)
     return Question(
         "split",
         fa,
@@ -142,7 +166,13 @@ def _split_question(
         (1.0 - p) * _gain(na, nb),
         f"a cluster of {len(rows)} faces that may be two people: halves of {na} and {nb}, "
         f"average distance {rms:.3f} (P(same) {p:.2f})",
+        raw,
+        side,
     )
+
+
+def _is_side(yaw: np.ndarray | None, row: int) -> bool:
+    return yaw is not None and abs(float(np.asarray(yaw)[row])) >= PROFILE
 
 
 def group_probability(p: float, a: int, b: int) -> float:
@@ -178,7 +208,9 @@ def representatives(
 
 @dataclass(frozen=True)
 class Question:
-    """Are rows ``a`` and ``b`` the same person? ``kind``: clusters, edge or loose."""
+    """Are rows ``a`` and ``b`` the same person? ``kind``: clusters, split, edge or loose.
+    ``probability`` is the one shown (calibrated, never 0 or 1); ``raw`` the model's before
+    calibration; ``side_view``: a face asked about is a side view (|yaw| >= PROFILE)."""
 
     kind: str
     a: int
@@ -187,6 +219,8 @@ class Question:
     probability: float
     score: float
     reason: str
+    raw: float = 0.0
+    side_view: bool = False
 
 
 @dataclass(frozen=True)
@@ -306,6 +340,7 @@ def same_person_queue(
     quality: np.ndarray | None = None,
     reach: float = 1.5,
     settle_after: int = 2,
+    calibration: QuestionCalibration | None = None,
 ) -> list[Question]:
     """The ``limit`` most useful "same person?" questions, best first.
 
@@ -314,7 +349,9 @@ def same_person_queue(
     ``forbidden``: label pairs known to be different (no cluster question between them).
     ``yaw`` (degrees) and ``quality`` (0..1) per row: pose-aware probabilities and the face
     shown for a person (None: all frontal, all equal). ``min_change``: a question whose answer
-    changes the grouping with a lower probability is not asked.
+    changes the grouping with a lower probability is not asked. ``calibration``: how the
+    model's raw probability becomes the one shown and ranked by (``calibrated``); the
+    filters above read the raw one.
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -350,25 +387,28 @@ def same_person_queue(
         fa, fb = best_face.get(a, fa), best_face.get(b, fb)
         if (min(fa, fb), max(fa, fb)) in done:
             continue
-        score = p * _gain(sizes[a], sizes[b])
+        side = bool(turn[fa] >= PROFILE or turn[fb] >= PROFILE)
+        shown = calibrated(p, "clusters", side, calibration)
         out.append(
             Question(
                 "clusters",
                 fa,
                 fb,
                 avg,
-                p,
-                score,
+                shown,
+                shown * _gain(sizes[a], sizes[b]),
                 f"clusters of {sizes[a]} and {sizes[b]} faces, average distance "
-                f"{avg:.3f} (P(same) {p:.2f}), closest faces {dmin:.3f} apart; each "
+                f"{avg:.3f} (P(same) {shown:.2f}), closest faces {dmin:.3f} apart; each "
                 "one's best face is shown",
+                p,
+                side,
             )
         )
 
     for c in range(len(sizes)):
         # Never left out: a split the model is sure of scores next to nothing and comes last,
         # so it only keeps the queue from running dry.
-        q = _split_question(x, labels, c, prob, fixed, done, quality, yaw)
+        q = _split_question(x, labels, c, prob, fixed, done, quality, yaw, calibration=calibration)
         if q is not None:
             out.append(q)
 
@@ -414,17 +454,21 @@ def same_person_queue(
         change = p if kind == "loose" else 1.0 - p
         if change < floor:
             continue
+        side = bool(turn[i] >= PROFILE or turn[j] >= PROFILE)
+        shown = calibrated(p, kind, side, calibration)
         # Loose faces the model is sure about still come, after every other question.
-        score = max(change * worth, 1e-6)
+        score = max((shown if kind == "loose" else 1.0 - shown) * worth, 1e-6)
         out.append(
             Question(
                 kind,
                 i,
                 j,
                 float(np.linalg.norm(x[i] - x[j])),
-                p,
+                shown,
                 score,
-                why + f" (P(same) {p:.2f})",
+                why + f" (P(same) {shown:.2f})",
+                p,
+                side,
             )
         )
     out.sort(key=lambda q: -q.score)
