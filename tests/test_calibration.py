@@ -54,6 +54,7 @@ def test_the_queue_shows_calibrated_probabilities_and_keeps_the_raw_ones() -> No
     yaw = np.zeros(len(x))
     yaw[-1] = 80.0  # asked about as a side view
     table = (("loose", True, 0.1, -1.5),)
+
     def prob(d):  # dlib-resnet-v1's pair calibration
         return 1.0 / (1.0 + np.exp(63.73 * (np.asarray(d) - 0.4229)))
 
