@@ -268,6 +268,21 @@ def test_same_person_dialog_answers_with_keys(qtbot, window) -> None:
     qtbot.waitExposed(d)
     shot(qtbot, d, w.thumbs, "same-person")
     first = d.questions[0]
+    # A question still asked is never shown as certain, and its photo marks the face meant.
+    assert "100%" not in d.card.details.text()
+    qtbot.waitUntil(lambda: not d.card.left.photo.pixmap().isNull(), timeout=20_000)
+    img = d.card.left.photo.pixmap().toImage()
+    yellow = [
+        (x, y)
+        for y in range(img.height())
+        for x in range(img.width())
+        if (c := img.pixelColor(x, y)).red() > 220 and c.green() > 180 and c.blue() < 110
+    ]
+    box = w.session.face_in_photo(first.a, w.session.photo_of_face(first.a))
+    assert len(yellow) > 40 and box is not None
+    xs, ys = [x for x, _ in yellow], [y for _, y in yellow]
+    cx, cy = (box[0] + box[2]) / 2 * img.width(), (box[1] + box[3]) / 2 * img.height()
+    assert min(xs) < cx < max(xs) and min(ys) < cy < max(ys)
     d.card.setFocus()
     qtbot.keyClick(d.card, Qt.Key.Key_N)
     kinds = {(c.face_a, c.face_b): c.kind for c in w.session.catalog.constraints()}

@@ -116,6 +116,16 @@ class Session:
         ]
         return photos[0] if photos else None
 
+    def face_in_photo(self, face_id: int, photo) -> tuple[float, float, float, float] | None:
+        """The face's box as fractions of ``photo``'s upright width and height (None when the
+        photo or its size is unknown)."""
+        face = self.catalog.face(face_id)
+        if face is None or photo is None or not photo.width or not photo.height:
+            return None
+        left, top, right, bottom = face.box
+        w, h = photo.width, photo.height
+        return left / w, top / h, right / w, bottom / h
+
 
 # --- jobs (run in worker threads; each opens its own Catalog) -------------------------------
 

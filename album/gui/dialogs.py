@@ -96,7 +96,8 @@ class PairDialog(QDialog):
             return
         for panel, f in ((self.card.left, q.a), (self.card.right, q.b)):
             photo = self.session.photo_of_face(f)
-            panel.show_face(f, photo.id if photo else None, self._caption(f))
+            box = self.session.face_in_photo(f, photo)
+            panel.show_face(f, photo.id if photo else None, self._caption(f), box)
         text = f"distance {q.distance:.3f} · probability same {q.probability:.0%}"
         if q.reason:
             text += f"\n{q.reason}"

@@ -731,7 +731,12 @@ class ReviewPage(QWidget):
         photo_a = self.session.photo_of_face(item.face_a)
         if item.kind == "suggestion":
             self.card.question.setText(f"Is this {self._label(item.person_a)}?")
-            self.card.left.show_face(item.face_a, photo_a.id if photo_a else None, "Suggested face")
+            self.card.left.show_face(
+                item.face_a,
+                photo_a.id if photo_a else None,
+                "Suggested face",
+                self.session.face_in_photo(item.face_a, photo_a),
+            )
             cover = self._cover_face(item.person_a)
             photo_b = self.session.photo_of_face(cover) if cover else None
             if cover is not None:
@@ -752,10 +757,16 @@ class ReviewPage(QWidget):
                 q = "Are these two the same person?"
             self.card.question.setText(q)
             self.card.left.show_face(
-                item.face_a, photo_a.id if photo_a else None, self._name(item.person_a) or "Unnamed"
+                item.face_a,
+                photo_a.id if photo_a else None,
+                self._name(item.person_a) or "Unnamed",
+                self.session.face_in_photo(item.face_a, photo_a),
             )
             self.card.right.show_face(
-                item.face_b, photo_b.id if photo_b else None, self._name(item.person_b) or "Unnamed"
+                item.face_b,
+                photo_b.id if photo_b else None,
+                self._name(item.person_b) or "Unnamed",
+                self.session.face_in_photo(item.face_b, photo_b),
             )
             self.card.details.setText(
                 f"closest faces at distance {item.distance:.2f} · "

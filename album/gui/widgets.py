@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPen, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QCompleter,
     QFrame,
@@ -117,7 +117,8 @@ class OfferBar(QFrame):
 
 
 class FacePanel(QFrame):
-    """A face (large) over its photo (small), with a caption."""
+    """A face (large) over its photo (small), with a caption; the face is boxed in the photo,
+    so it is clear which face of a group photo is meant."""
 
     def __init__(
         self,
@@ -145,11 +146,21 @@ class FacePanel(QFrame):
         lay.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
         self._face_key: tuple | None = None
         self._photo_key: tuple | None = None
+        self._box: tuple[float, float, float, float] | None = None
         thumbs.ready.connect(self._ready)
 
-    def show_face(self, face_id: int, photo_id: int | None, caption: str) -> None:
+    def show_face(
+        self,
+        face_id: int,
+        photo_id: int | None,
+        caption: str,
+        box: tuple[float, float, float, float] | None = None,
+    ) -> None:
+        """Show face ``face_id`` and photo ``photo_id``; ``box``: the face in the photo as
+        fractions of its upright width and height (left, top, right, bottom), drawn on it."""
         self._face_key = ("face", face_id, self.face_size, False)
         self._photo_key = ("photo", photo_id, 512) if photo_id is not None else None
+        self._box = box
         self.caption.setText(caption)
         self._ready(None)
 
@@ -164,15 +175,34 @@ class FacePanel(QFrame):
         if key is None or key == self._photo_key:
             pm = self.thumbs.get(self._photo_key) if self._photo_key else None
             if pm is not None:
-                self.photo.setPixmap(
-                    pm.scaled(
-                        self.photo.size(),
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation,
-                    )
+                scaled = pm.scaled(
+                    self.photo.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
                 )
+                self.photo.setPixmap(self._boxed(scaled) if self._box else scaled)
             else:
                 self.photo.clear()
+
+    def _boxed(self, pm: QPixmap) -> QPixmap:
+        """``pm`` with the face's box drawn on it (a little larger, so it frames the face)."""
+        assert self._box is not None
+        out = QPixmap(pm)
+        w, h = out.width(), out.height()
+        left, top, right, bottom = self._box
+        pad = 0.15 * (right - left)
+        painter = QPainter(out)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for colour, width in (("#000000", 4), ("#ffd23f", 2)):  # dark edge: seen on any photo
+            painter.setPen(QPen(QColor(colour), width))
+            painter.drawRect(
+                round((left - pad) * w),
+                round((top - pad) * h),
+                max(4, round((right - left + 2 * pad) * w)),
+                max(4, round((bottom - top + 2 * pad) * h)),
+            )
+        painter.end()
+        return out
 
 
 class QuestionCard(QWidget):

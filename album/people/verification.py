@@ -305,7 +305,7 @@ def merge_suggestions(
         if avg > threshold + slack:
             continue
         close = int(((la == a) & (lb == b) & (d < threshold)).sum())
-        p = float(prob(avg))
+        p = calibrated(float(prob(avg)), "merge", False, None)  # a suggestion: never certain
         out.append(
             MergeSuggestion(
                 a,
