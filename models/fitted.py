@@ -65,3 +65,22 @@ SIDE_VIEW_MEAN = (-0.1492, -0.11278, 0.2877, -0.10909, 0.1199, 0.090401, -0.1295
 SIDE_VIEW_SCALE = (0.10383, 0.029497, 0.059532, 0.031947, 0.13174, 0.045569, 0.10595, 0.029691, 0.070152, 0.030999, 0.17025, 0.19706, 0.25029, 0.22351, 0.089969)  # noqa: E501
 SIDE_VIEW_COEF = (0.85279, 0.36305, -0.13689, 0.33604, 0.92677, -0.58862, 0.48746, -0.17515, -0.42202, 0.15114, 0.90442, -1.5982, -1.0722, 0.14029, 0.19715)  # noqa: E501
 SIDE_VIEW_INTERCEPT = -6.251
+
+# The "Same person?" queue's calibration for dlib-resnet-v1 (album.people.verification
+# .calibrated): per question kind and pose, (kind, side_view, slope, offset) on the raw
+# probability's log-odds. Fitted on every question the queue held (698) while a simulated user
+# answered 40 questions on each of five albums of dev people (album.evaluation.splits): three
+# of CFP (seeds 11-13, 20-25% real side views) and two damaged LFW ones (seeds 21-22). Kinds
+# and poses with under 30 questions or under 5 of either truth take their kind's other entry
+# (side views in a group that may be two) or, without one, the raw probability within 1-99%
+# (groups that may be one, frontal faces left alone).
+#   python benchmarks/make_album.py DIR --cfp ../shared/datasets/cfp-dev --split dev \
+#       --people 30 --photos 120 --faces 1-6 --seed 11 (12, 13: --side-share 0.25)
+#   python benchmarks/make_album.py DIR --split dev --damage --people 30 --photos 120 --seed 21
+#   album eval calibration DIR... --answers 40 --every 2 --fit
+DLIB_QUESTION_CALIBRATION: tuple[tuple[str, bool, float, float], ...] = (
+    ("split", False, 0.2312, 0.5228),
+    ("edge", False, 0.5534, -0.9537),
+    ("edge", True, 0.4179, 0.2511),
+    ("loose", True, 0.3495, -2.2794),
+)

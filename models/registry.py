@@ -151,6 +151,7 @@ register(
         preprocess=_dlib_preprocess,
         flip=True,
         calibration=fitted.DLIB_CALIBRATION,
+        question_calibration=fitted.DLIB_QUESTION_CALIBRATION,
     )
 )
 

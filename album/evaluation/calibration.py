@@ -60,9 +60,10 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(q / (1.0 - q))
 
 
-def fit(records: Iterable[Observed], min_count: int = 30) -> tuple:
-    """Per kind and pose with at least ``min_count`` questions of both truths: the logistic
-    map (slope, offset) from raw log-odds to P(same), as ``QuestionCalibration`` entries."""
+def fit(records: Iterable[Observed], min_count: int = 30, min_each: int = 5) -> tuple:
+    """Per kind and pose with at least ``min_count`` questions, ``min_each`` of each truth:
+    the logistic map (slope, offset) from raw log-odds to P(same), as ``QuestionCalibration``
+    entries (the others keep the raw probability)."""
     from sklearn.linear_model import LogisticRegression
 
     rows = list(records)
@@ -71,7 +72,7 @@ def fit(records: Iterable[Observed], min_count: int = 30) -> tuple:
         for side in (False, True):
             sub = [r for r in rows if r.kind == kind and r.side_view == side]
             same = np.array([r.same for r in sub], dtype=bool)
-            if len(sub) < min_count or same.all() or not same.any():
+            if len(sub) < min_count or min(same.sum(), (~same).sum()) < min_each:
                 continue
             x = _logit(np.array([r.raw for r in sub]))[:, None]
             model = LogisticRegression(C=100.0).fit(x, same)
