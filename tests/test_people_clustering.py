@@ -171,3 +171,19 @@ def test_turned_faces_never_seed_and_attach_only_on_evidence() -> None:
     x[10:20] = -x[10:20]
     lone = cluster(x, threshold=threshold, yaw=yaw)
     assert lone[-1] == lone[0] != lone[10]
+
+
+def test_side_views_alone_never_make_a_group() -> None:
+    # Side views of different people sit closer to each other than to their own frontal
+    # faces (CFP): twelve side views about a third of the threshold apart, which as frontal
+    # faces would be one person, start no group; the user is asked about them instead.
+    rng = np.random.default_rng(7)
+    centre = rng.normal(size=128)
+    centre /= np.linalg.norm(centre)
+    x = centre + 0.1 * rng.normal(size=(12, 128)) / np.sqrt(128)  # about 0.14 apart
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    d = np.linalg.norm(x[:, None] - x[None], axis=2)
+    assert d[np.triu_indices(12, 1)].max() < 0.42
+    assert (cluster(x, threshold=0.42) >= 0).all()  # as frontal faces: one group
+    side = cluster(x, threshold=0.42, yaw=np.full(12, 75.0))
+    assert (side == -1).all()
