@@ -351,6 +351,15 @@ def test_no_to_an_edge_question_takes_out_the_face_asked_about(qtbot, window) ->
     v = svc.verify(asked, best)
     w._show_pairs([PairQuestion(asked, best, v.distance, v.probability, "at the edge", asked)])
     d = w.pair_dialog
+    # Beside the person's best face, more of them (not the two shown); none beside the face
+    # asked about.
+    others = set(faces) - {asked, best}
+    strip = [lab for lab in d.card.right.more if lab.isVisible()]
+    assert len(strip) == min(len(others), d.card.right.MORE)
+    assert {k[1] for k in d.card.right._more_keys} == others
+    assert not any(lab.isVisible() for lab in d.card.left.more)
+    qtbot.waitUntil(lambda: all(not lab.pixmap().isNull() for lab in strip), timeout=20_000)
+    shot(qtbot, d, w.thumbs, "same-person-edge")
     qtbot.mouseClick(d.card.no, Qt.MouseButton.LeftButton)
     assert d.answers == 1
     svc = w.session.people
@@ -370,6 +379,11 @@ def test_review_merge_suggestion_answered_with_a_key(qtbot, window) -> None:
     assert w.stack.currentWidget() is page
     item = page.current()
     assert item is not None and item.kind == "merge"
+    # Each person is shown with more of their faces, none of the two compared.
+    for panel in (page.card.left, page.card.right):
+        shown = {k[1] for k in panel._more_keys}
+        assert shown and not shown & {item.face_a, item.face_b}
+        assert sum(lab.isVisible() for lab in panel.more) == len(shown)
     shot(qtbot, w, w.thumbs, "review")
     qtbot.keyClick(page.card, Qt.Key.Key_N)
     kinds = {(c.face_a, c.face_b): c.kind for c in w.session.catalog.constraints()}

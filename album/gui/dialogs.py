@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import QuestionCard
+from album.people.overview import best_faces
 
 if TYPE_CHECKING:
     from album.gui.core import PairQuestion, Session
@@ -94,11 +95,27 @@ class PairDialog(QDialog):
         if q is None:
             self.card.details.setText("No more questions. Close to update the people.")
             return
+        people = self.session.people
+        labels = {f: people.person_of(f) for f in (q.a, q.b)}
+        # Two halves of one person (a split question): that person's faces say nothing.
+        one = None not in labels.values() and len({lab.person_id for lab in labels.values()}) == 1
         for panel, f in ((self.card.left, q.a), (self.card.right, q.b)):
             photo = self.session.photo_of_face(f)
             box = self.session.face_in_photo(f, photo)
             panel.show_face(f, photo.id if photo else None, self._caption(f), box)
-        text = f"distance {q.distance:.3f} · probability same {q.probability:.0%}"
+            lab = labels[f]
+            # More of the person the face is compared with: not beside the face asked about
+            # at an edge, nor for two halves of one person.
+            if lab is not None and f != q.leaving and not (one and q.leaving is None):
+                panel.show_more(
+                    best_faces(self.session.catalog, lab.person_id, panel.MORE, (q.a, q.b))
+                )
+        # A pair the user picked is asked too: never shown as certain either (imported here:
+        # the queue's module loads scipy, which the window must not wait for at start).
+        from album.people.verification import within_shown_range
+
+        shown = within_shown_range(q.probability)
+        text = f"distance {q.distance:.3f} · probability same {shown:.0%}"
         if q.reason:
             text += f"\n{q.reason}"
         self.card.details.setText(text)

@@ -48,7 +48,7 @@ from album.gui.models import (
 )
 from album.gui.thumbs import ThumbnailCache, placeholder
 from album.gui.widgets import OfferBar, PromptBar, QuestionCard, icon
-from album.people.overview import PersonOverview, sort_people
+from album.people.overview import PersonOverview, best_faces, sort_people
 
 if TYPE_CHECKING:
     from album.gui.core import ReviewItem, Session
@@ -737,12 +737,17 @@ class ReviewPage(QWidget):
                 "Suggested face",
                 self.session.face_in_photo(item.face_a, photo_a),
             )
-            cover = self._cover_face(item.person_a)
-            photo_b = self.session.photo_of_face(cover) if cover else None
-            if cover is not None:
+            pid = self.session.people.active(item.person_a).id
+            best = best_faces(self.session.catalog, pid, 1 + self.card.right.MORE, (item.face_a,))
+            photo_b = self.session.photo_of_face(best[0]) if best else None
+            if best:
                 self.card.right.show_face(
-                    cover, photo_b.id if photo_b else None, self._label(item.person_a).capitalize()
+                    best[0],
+                    photo_b.id if photo_b else None,
+                    self._label(item.person_a).capitalize(),
+                    self.session.face_in_photo(best[0], photo_b),
                 )
+                self.card.right.show_more(best[1:])
             d = f"distance {item.distance:.2f}" if item.distance is not None else ""
             self.card.details.setText(d)
         else:
@@ -768,18 +773,16 @@ class ReviewPage(QWidget):
                 self._name(item.person_b) or "Unnamed",
                 self.session.face_in_photo(item.face_b, photo_b),
             )
+            assert item.person_b is not None
+            for panel, pid in ((self.card.left, item.person_a), (self.card.right, item.person_b)):
+                active = self.session.people.active(pid).id
+                panel.show_more(
+                    best_faces(self.session.catalog, active, panel.MORE, (item.face_a, item.face_b))
+                )
             self.card.details.setText(
                 f"closest faces at distance {item.distance:.2f} · "
                 f"P(same) {item.probability:.0%}  —  Yes merges them"
             )
-
-    def _cover_face(self, pid: int) -> int | None:
-        svc = self.session.people
-        p = svc.active(pid)
-        if p.cover_face_id is not None:
-            return p.cover_face_id
-        faces = svc.faces_of(p.id, ("confirmed",)) or svc.faces_of(p.id, ("automatic",))
-        return faces[0].face_id if faces else None
 
     def answer(self, answer: str) -> None:
         item = self.current()

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap
 
 from album.catalog import Catalog
 from album.gui.jobs import background_priority
-from models.pose import FRONTAL
+from album.people.overview import best_faces
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +136,9 @@ def _photo_px(size: int) -> int:
 
 
 def _cover_face(cat: Catalog, person_id: int) -> int | None:
-    """The person's cover face, else their best confirmed (then any) face: frontal before
-    turned (faces stored before yaw was count as frontal), then by quality."""
-    p = cat.person(person_id)
-    if p is None:
-        return None
-    if p.cover_face_id is not None:
-        return p.cover_face_id
-    row = cat.db.execute(
-        "SELECT a.face_id FROM assignments a JOIN faces f ON f.id = a.face_id "
-        "WHERE a.person_id = ? AND a.source != 'rejected' "
-        "ORDER BY a.source != 'confirmed', ABS(COALESCE(f.yaw, 0)) >= ?, f.quality DESC, "
-        "a.face_id LIMIT 1",
-        (person_id, FRONTAL),
-    ).fetchone()
-    return int(row[0]) if row else None
+    """The person's cover: their best face (``album.people.overview.best_faces``)."""
+    faces = best_faces(cat, person_id)
+    return faces[0] if faces else None
 
 
 def _scaled(image: QImage, size: int) -> QImage:

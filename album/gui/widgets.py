@@ -118,7 +118,11 @@ class OfferBar(QFrame):
 
 class FacePanel(QFrame):
     """A face (large) over its photo (small), with a caption; the face is boxed in the photo,
-    so it is clear which face of a group photo is meant."""
+    so it is clear which face of a group photo is meant. Under the caption, a few more faces
+    of the face's person (``show_more``): one side view is hard to judge against one face."""
+
+    MORE = 4  # faces in the strip
+    MORE_SIZE = 56
 
     def __init__(
         self,
@@ -140,10 +144,27 @@ class FacePanel(QFrame):
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setObjectName("caption")
+        self.more: list[QLabel] = []
+        holder = QWidget()  # a fixed height, so panels side by side stay aligned
+        holder.setFixedHeight(self.MORE_SIZE)
+        holder.setStyleSheet("background: transparent")
+        strip = QHBoxLayout(holder)
+        strip.setContentsMargins(0, 0, 0, 0)
+        strip.setSpacing(4)
+        strip.addStretch(1)
+        for _ in range(self.MORE):
+            label = QLabel()
+            label.setFixedSize(self.MORE_SIZE, self.MORE_SIZE)
+            label.setVisible(False)
+            strip.addWidget(label)
+            self.more.append(label)
+        strip.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.face, 0, Qt.AlignmentFlag.AlignHCenter)
         lay.addWidget(self.caption)
+        lay.addWidget(holder)
         lay.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._more_keys: list[tuple] = []
         self._face_key: tuple | None = None
         self._photo_key: tuple | None = None
         self._box: tuple[float, float, float, float] | None = None
@@ -162,9 +183,26 @@ class FacePanel(QFrame):
         self._photo_key = ("photo", photo_id, 512) if photo_id is not None else None
         self._box = box
         self.caption.setText(caption)
+        self.show_more([])
+        self._ready(None)
+
+    def show_more(self, face_ids: list[int]) -> None:
+        """Show up to ``MORE`` further faces (ids) under the caption; [] hides the strip."""
+        self._more_keys = [("face", f, self.MORE_SIZE, False) for f in face_ids[: self.MORE]]
+        for i, label in enumerate(self.more):
+            label.setVisible(i < len(self._more_keys))
+            label.clear()
         self._ready(None)
 
     def _ready(self, key: tuple | None) -> None:
+        for label, more in zip(self.more, self._more_keys, strict=False):
+            if key in (None, more):
+                pm = self.thumbs.get(more)
+                label.setPixmap(
+                    pm.scaled(self.MORE_SIZE, self.MORE_SIZE)
+                    if pm is not None
+                    else placeholder(self.MORE_SIZE, round_=False)
+                )
         if self._face_key is not None and key in (None, self._face_key):
             pm = self.thumbs.get(self._face_key)
             self.face.setPixmap(

@@ -8,8 +8,11 @@ face models have loaded. Counts follow the current positive assignments, as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from models.pose import FRONTAL
 
 SORTS = ("photos", "name", "recent")  # most photos, by name, most recent photo first
 FEW_PHOTOS = 2  # unnamed people seen in this many photos or fewer fold under "More people"
@@ -28,6 +31,31 @@ class PersonOverview:
     @property
     def label(self) -> str:
         return self.name or "Unnamed"
+
+
+def best_faces(catalog, person_id: int, limit: int = 1, exclude: Iterable[int] = ()) -> list[int]:
+    """The faces that show person ``person_id`` best, best first: the cover the user chose,
+    then confirmed faces before machine ones, frontal (|yaw| < FRONTAL) before turned and side
+    views, sharper and larger (quality) first. ``exclude``: face ids left out."""
+    skip = {int(f) for f in exclude}
+    out: list[int] = []
+    row = catalog.db.execute("SELECT cover_face_id FROM people WHERE id = ?", (person_id,))
+    cover = row.fetchone()
+    if cover and cover[0] is not None and int(cover[0]) not in skip:
+        out.append(int(cover[0]))
+    rows = catalog.db.execute(
+        "SELECT a.face_id FROM assignments a JOIN faces f ON f.id = a.face_id "
+        "WHERE a.person_id = ? AND a.source != 'rejected' "
+        "ORDER BY a.source != 'confirmed', ABS(COALESCE(f.yaw, 0)) >= ?, f.quality DESC, "
+        "a.face_id LIMIT ?",
+        (person_id, FRONTAL, limit + len(skip) + 1),
+    )
+    for (face,) in rows:
+        if len(out) == limit:
+            break
+        if int(face) not in skip and int(face) not in out:
+            out.append(int(face))
+    return out
 
 
 def people_overview(catalog, include_hidden: bool = False) -> list[PersonOverview]:

@@ -82,6 +82,11 @@ def calibrated(p: float, kind: str, side_view: bool, table: QuestionCalibration 
         q = min(max(float(p), 1e-12), 1.0 - 1e-12)
         z = entry[0] * float(np.log(q / (1.0 - q))) + entry[1]
         p = float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0))))
+    return within_shown_range(p)
+
+
+def within_shown_range(p: float) -> float:
+    """``p`` kept within ``SHOWN_RANGE``: what a question still asked may show."""
     return min(max(float(p), SHOWN_RANGE[0]), SHOWN_RANGE[1])
 
 
@@ -323,7 +328,7 @@ def merge_suggestions(
         if avg > threshold + slack:
             continue
         close = int(((la == a) & (lb == b) & (d < threshold)).sum())
-        p = calibrated(float(prob(avg)), "merge", False, None)  # a suggestion: never certain
+        p = within_shown_range(float(prob(avg)))  # a suggestion: never certain
         out.append(
             MergeSuggestion(
                 a,
