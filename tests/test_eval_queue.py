@@ -133,3 +133,45 @@ def test_eval_queue_end_to_end(tiny_album: Path, tmp_path: Path, capsys) -> None
     assert again["ran_dry"] and f"ran dry after {len(again['steps'])} answers" in text
     assert again["after"]["bcubed_precision"] >= r["before"]["bcubed_precision"]
     assert again["after"]["bcubed_f"] >= r["before"]["bcubed_f"]
+
+
+def test_the_whole_queue_is_watched_once_per_question_with_its_truth(tmp_path: Path) -> None:
+    from album.evaluation.calibration import observer
+
+    with Catalog(tmp_path / "c.db") as cat:
+        _, identity = _look_alike_album(cat)
+        records: list = []
+        seen_at: list[int] = []
+        look = observer(identity, records, every=2)
+
+        def watch(service, answers: int) -> None:
+            seen_at.append(answers)
+            look(service, answers)
+
+        r = simulate(PeopleService(cat), identity, budget=6, observe=watch)
+    assert seen_at == list(range(len(r.steps) + 1))  # before each answer, and at the end
+    assert records and {x.answers for x in records} <= {0, 2, 4, 6}
+    assert all(x.kind in ("clusters", "split", "edge", "loose") for x in records)
+    # each question once, with the truth the user answered where the user was asked it
+    keys = [(x.kind, min(x.a, x.b), max(x.a, x.b)) for x in records]
+    assert len(set(keys)) == len(keys)
+    truth = dict(zip(keys, (x.same for x in records), strict=True))
+    asked = {(s.kind, min(s.face_a, s.face_b), max(s.face_a, s.face_b)): s.same for s in r.steps}
+    matched = [same == truth[k] for k, same in asked.items() if k in truth]
+    assert matched and all(matched)
+    assert all(0.0 <= x.raw <= 1.0 for x in records)
+
+
+def test_eval_calibration_end_to_end(tiny_album: Path, tmp_path: Path, capsys) -> None:
+    from album.cli import main
+
+    out = tmp_path / "questions.jsonl"
+    libs = tmp_path / "libs"
+    args = ["eval", "calibration", str(tiny_album), "--answers", "2", "--every", "1"]
+    assert main([*args, "--libraries", str(libs), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "model     dlib-resnet-v1" in text and "questions seen" in text
+    assert "raw (the model's probability" in text and "shown (calibrated)" in text
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and all(0.0 <= r["raw"] <= 1.0 and r["kind"] for r in rows)
+    assert (libs / f"{tiny_album.name}.db").is_file()  # kept for the next run

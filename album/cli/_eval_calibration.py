@@ -49,6 +49,7 @@ def run_calibration(args: argparse.Namespace) -> int:
     if args.every < 1 or args.answers < 0:
         raise UserError("--every must be >= 1 and --answers >= 0")
     records: list[Observed] = []
+    specs: set[str] = set()
     for folder in args.folders:
         if not (folder / "truth.json").is_file():
             raise UserError(f"{folder}: no truth.json; make it with benchmarks/make_album.py")
@@ -66,6 +67,7 @@ def run_calibration(args: argparse.Namespace) -> int:
         def look(service, answers: int, holder: dict = holder, found: list = found) -> None:
             if "look" not in holder:
                 holder["look"] = observer(holder["identity"], found, args.every)
+                specs.add(service.spec.name)
             holder["look"](service, answers)
 
         try:
@@ -88,7 +90,10 @@ def run_calibration(args: argparse.Namespace) -> int:
         )
         records.extend(found)
 
-    spec = get_spec(DEFAULT_MODEL)
+    if len(specs) > 1:
+        raise UserError("these albums' catalogs use different models: look at one model at a time")
+    spec = get_spec(next(iter(specs), DEFAULT_MODEL))
+    print(f"model     {spec.name}")
     table = fit(records) if args.fit else spec.question_calibration
     raw = reliability(records, None)
     cal = reliability(records, table)
@@ -106,7 +111,7 @@ def run_calibration(args: argparse.Namespace) -> int:
     print(f"largest gap in a bin of >= 20 questions: {worst:.2f}")
     if args.fit:
         print("\n# models/fitted.py")
-        print(f"DLIB_QUESTION_CALIBRATION = {table!r}")
+        print(f"question_calibration of {spec.name} = {table!r}")
     if args.json:
         with args.json.open("w") as out:
             for r in records:

@@ -32,6 +32,8 @@ class Observed:
     raw: float  # the model's probability before calibration
     same: bool  # the truth: the two faces shown are one person
     answers: int  # answers given when the question was first seen
+    a: int = 0  # the two face ids shown
+    b: int = 0
 
 
 def observer(
@@ -50,7 +52,7 @@ def observer(
                 continue
             seen.add(key)
             same = identity.get(a) is not None and identity.get(a) == identity.get(b)
-            records.append(Observed(q.kind, q.side_view, float(q.raw), same, answers))
+            records.append(Observed(q.kind, q.side_view, float(q.raw), same, answers, a, b))
 
     return look
 
