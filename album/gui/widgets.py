@@ -183,16 +183,19 @@ class FacePanel(QFrame):
         self._photo_key = ("photo", photo_id, 512) if photo_id is not None else None
         self._box = box
         self.caption.setText(caption)
-        self.show_more([])
+        self._set_more([])
         self._ready(None)
 
     def show_more(self, face_ids: list[int]) -> None:
         """Show up to ``MORE`` further faces (ids) under the caption; [] hides the strip."""
+        self._set_more(face_ids)
+        self._ready(None)
+
+    def _set_more(self, face_ids: list[int]) -> None:
         self._more_keys = [("face", f, self.MORE_SIZE, False) for f in face_ids[: self.MORE]]
         for i, label in enumerate(self.more):
             label.setVisible(i < len(self._more_keys))
             label.clear()
-        self._ready(None)
 
     def _ready(self, key: tuple | None) -> None:
         for label, more in zip(self.more, self._more_keys, strict=False):
