@@ -157,6 +157,11 @@ def test_people_commands_end_to_end(album, tmp_path: Path, capsys) -> None:
     assert "both confirmed" in capsys.readouterr().err
     assert main([*lib, "verify", str(ids[0]), str(ids[9]), "--different"]) == 0
     assert main([*lib, "queue", "--limit", "3"]) == 0
+    questions = json.loads(_run(capsys, [*lib, "queue", "--limit", "3", "--json"]))
+    assert questions
+    for q in questions:  # shown within 1-99%, with the model's raw probability beside it
+        assert 0.01 <= q["probability"] <= 0.99 and 0.0 <= q["raw_probability"] <= 1.0
+        assert isinstance(q["side_view"], bool)
     assert main([*lib, "person", "Cy", "--hide"]) == 0
     assert main([*lib, "person", "Ada Lovelace", "--split", str(ids[0]), "--into", "Dee"]) == 0
     assert main([*lib, "people", "--merges"]) == 0

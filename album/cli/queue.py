@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
                             "kind": q.kind,
                             "distance": q.distance,
                             "probability": q.probability,
+                            "raw_probability": q.raw,
+                            "side_view": q.side_view,
                             "score": q.score,
                             "reason": q.reason,
                         }
