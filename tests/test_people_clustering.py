@@ -25,6 +25,13 @@ def test_scores_of_known_clusterings() -> None:
     assert alone.bcubed_precision == 1.0 and alone.singletons == 5 and alone.clusters == 0
     assert alone.bcubed_recall == pytest.approx((3 * 1 / 3 + 2 * 1 / 2) / 5)
     assert alone.pairwise_recall == 0.0
+    assert (perfect.mixed, perfect.worst_mix) == (0, 0.0)
+    assert (lumped.mixed, lumped.worst_mix) == (1, pytest.approx(2 / 5))
+    assert (alone.mixed, alone.worst_mix) == (0, 0.0)
+    # 1 stranger among 20 faces is 5%: not over it; among 19, it is
+    big = np.array([0] * 19 + [1])
+    assert score_clustering(big, np.zeros(20, dtype=int)).mixed == 0
+    assert score_clustering(big[1:], np.zeros(19, dtype=int)).mixed == 1
 
 
 def test_knn_exact_and_queries() -> None:

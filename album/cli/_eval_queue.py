@@ -43,6 +43,14 @@ def _scores(s) -> str:
     return f"F {s.bcubed_f:.4f} (P {s.bcubed_precision:.4f} R {s.bcubed_recall:.4f})"
 
 
+def _groups(s) -> str:
+    """Groups of 2+, and those mixing people (album.people.evaluate.MIXED)."""
+    return (
+        f"{s.clusters} groups of 2+, {s.mixed} with over 5% of their faces from another "
+        f"person (most: {s.worst_mix:.0%})"
+    )
+
+
 def _missed(records: list[dict]) -> str:
     """How many missed true faces had each kind of damage (a face may have several)."""
     kinds = {
@@ -108,8 +116,8 @@ def run_queue(args: argparse.Namespace) -> int:
     )
     if r.missed_faces:
         print(f"not detected   {r.missed}: {_missed(r.missed_faces)}")
-    print(f"no answers     {_scores(r.before)}, {r.before.clusters} groups of 2+")
-    print(f"after {len(r.steps):<3}      {_scores(r.after)}, {r.after.clusters} groups of 2+")
+    print(f"no answers     {_scores(r.before)}, {_groups(r.before)}")
+    print(f"after {len(r.steps):<3}      {_scores(r.after)}, {_groups(r.after)}")
     if r.frontal_before is not None and r.frontal_after is not None:
         print(
             f"frontal only   {r.frontal_faces} faces of sources with |yaw| < 25: "

@@ -31,6 +31,10 @@ class ClusterScores:
     singletons: int  # faces left alone (noise, or clusters of one)
     identities: int
     faces: int
+    # Groups of two or more faces where faces of people other than the group's main one are
+    # more than MIXED of its faces, and the largest such share over all groups.
+    mixed: int = 0
+    worst_mix: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +63,9 @@ def contingency(truth: np.ndarray, labels: np.ndarray) -> sparse.csr_matrix:
     return m.tocsr()
 
 
+MIXED = 0.05  # a group whose faces come from a second person for more than this share is mixed
+
+
 def score_clustering(truth: np.ndarray, labels: np.ndarray) -> ClusterScores:
     """Pairwise and BCubed scores of ``labels`` against ``truth`` (one entry per face)."""
     truth = np.asarray(truth)
@@ -85,6 +92,9 @@ def score_clustering(truth: np.ndarray, labels: np.ndarray) -> ClusterScores:
     # BCubed: a face in cell (i, j) has precision nij/|cluster i| and recall nij/|class j|.
     bp = float((nij * nij / cluster_sizes[rows]).sum() / n)
     br = float((nij * nij / class_sizes[cols]).sum() / n)
+    groups = cluster_sizes >= 2
+    main = np.asarray(m.max(axis=1).todense()).ravel()
+    share = (cluster_sizes - main) / np.maximum(cluster_sizes, 1)
     return ClusterScores(
         pairwise_precision=pp,
         pairwise_recall=pr,
@@ -96,4 +106,6 @@ def score_clustering(truth: np.ndarray, labels: np.ndarray) -> ClusterScores:
         singletons=int((cluster_sizes == 1).sum()),
         identities=len(class_sizes),
         faces=n,
+        mixed=int((share[groups] > MIXED).sum()),
+        worst_mix=float(share[groups].max(initial=0.0)),
     )
