@@ -35,11 +35,8 @@ from models.pose import PROFILE, five_point_yaw, side_view_features
 def lfw_faces(root: Path, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Landmarks, boxes and people's halves of the central faces of ``count`` LFW images (a
     fixed sample), cached in the user cache directory."""
-    from PIL import Image
-
     from album.catalog.paths import cache_dir
-    from album.evaluation.lfw import central_face
-    from models.detector import FaceDetector
+    from album.evaluation.lfw import central_faces
 
     files = sorted(root.glob("*/*.jpg"))
     random.Random(0).shuffle(files)
@@ -49,11 +46,8 @@ def lfw_faces(root: Path, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if cache.is_file():
         with np.load(cache) as z:
             return z["marks"], z["boxes"], z["halves"]
-    detector = FaceDetector(min_face_size=20, max_side=1000)
     marks, boxes, halves = [], [], []
-    for f in files:
-        arr = np.asarray(Image.open(f).convert("RGB"))
-        face = central_face(detector.detect(arr), arr.shape[1], arr.shape[0])
+    for f, face in zip(files, central_faces(files), strict=True):
         if face is not None:
             marks.append(face.landmarks)
             boxes.append(face.box)

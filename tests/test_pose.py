@@ -62,21 +62,16 @@ def test_side_views_of_held_out_cfp_people_are_told_from_frontal_faces(cfp) -> N
 def test_three_quarter_views_of_held_out_lfw_people_are_not_side_views(lfw) -> None:
     # LFW is turned up to about 45 degrees and almost never a real side view: a classifier
     # fitted on CFP alone called 8% of its faces side views (most of them 3/4 views).
-    from PIL import Image
-
-    from album.evaluation.lfw import central_face
-    from models.detector import FaceDetector
+    from album.evaluation.lfw import central_faces
 
     people = sorted(p for p in lfw.iterdir() if p.is_dir() and person_split(p.name) == "test")
-    files = [f for p in people[::25] for f in sorted(p.glob("*.jpg"))[:3]]
-    detector = FaceDetector(min_face_size=20, max_side=1000)
-    marks, boxes = [], []
-    for f in files:
-        arr = np.asarray(Image.open(f).convert("RGB"))
-        face = central_face(detector.detect(arr), arr.shape[1], arr.shape[0])
-        if face is not None:
-            marks.append(face.landmarks)
-            boxes.append(face.box)
-    yaw = np.abs(estimate_yaw(np.array(marks), np.array(boxes)))
+    faces = [
+        f
+        for f in central_faces([f for p in people[::25] for f in sorted(p.glob("*.jpg"))[:3]])
+        if f is not None
+    ]
+    yaw = np.abs(
+        estimate_yaw(np.array([f.landmarks for f in faces]), np.array([f.box for f in faces]))
+    )
     assert len(yaw) >= 150
     assert (yaw >= PROFILE).mean() <= 0.04

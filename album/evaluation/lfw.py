@@ -152,6 +152,19 @@ def central_face(faces: list[DetectedFace], width: int, height: int) -> Detected
     return min(faces, key=lambda f: float(np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre)))
 
 
+def central_faces(
+    paths: list[Path], detector: FaceDetector | None = None
+) -> list[DetectedFace | None]:
+    """The face nearest the centre of each image file (None where there is none), with the
+    scan's detector settings unless ``detector`` is given."""
+    detector = detector or FaceDetector(min_face_size=20, max_side=1000)
+    out = []
+    for path in paths:
+        arr = np.asarray(Image.open(path).convert("RGB"))
+        out.append(central_face(detector.detect(arr), arr.shape[1], arr.shape[0]))
+    return out
+
+
 def _detect_all(
     names: list[str],
     image: Callable[[str], np.ndarray],
