@@ -21,8 +21,9 @@ precision or recall of their faces by ``2ab / (a + b)``):
   cluster-mates): "no" takes it out. Worth ``P(different) x 2(s - 1) / s`` in a cluster of s.
   A turned or poor face (quality < ``POOR_QUALITY``) is asked about however sure the model is,
   once: the model's certainty means little for it.
-* ``loose``: a face left alone whose nearest cluster (of s faces) is within ``reach`` x
-  threshold: "yes" brings it in. Worth ``P(same) x 2s / (s + 1)``. Every such face is asked
+* ``loose``: a face left alone with clustered faces within ``reach`` x threshold, asked
+  about the one of their clusters (of s faces) whose mean face is nearest: "yes" brings it
+  in. Worth ``P(same) x 2s / (s + 1)``. Every such face is asked
   about, however sure the model is, until the user has answered about it ``settle_after``
   times: the queue does not run dry while faces remain whose person nobody has decided, and
   a person seen once is not asked about forever.
