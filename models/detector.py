@@ -1,6 +1,6 @@
-"""Face detection with MTCNN (Zhang et al. 2016), using facenet-pytorch's networks and weights.
+"""Face detection with MTCNN (Zhang et al. 2016), with the weights of the facenet-pytorch package.
 
-The weights ship inside the facenet-pytorch package, so detection works offline. Photos larger
+The weights ship inside that package, so detection works offline. Photos larger
 than ``max_side`` are reduced before detection and the boxes mapped back, because P-Net's cost
 grows with the pixel count while faces big enough to recognise survive the reduction.
 
@@ -25,7 +25,9 @@ import torch
 from PIL import Image
 
 from models.device import resolve_device
+from models.engine import compile_network
 from models.mtcnn import detect_faces
+from models.mtcnn_nets import load_mtcnn
 from models.pose import roll_degrees
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,8 @@ class FaceDetector:
         retry_angles: turns tried on an image with no face (see the module docstring); ()
             for none.
         retry_side: longer side of the turned images.
+        engine, precision: what runs the networks (``models.engine``) and in what precision
+            (``models.embedder.use_bf16``).
     """
 
     def __init__(
@@ -143,9 +147,9 @@ class FaceDetector:
         device: str | torch.device | None = None,
         retry_angles: Sequence[float] = RETRY_ANGLES,
         retry_side: int = 320,
+        engine: str | None = None,
+        precision: str | None = None,
     ) -> None:
-        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
-
         self.min_face_size = min_face_size
         self.max_side = max_side
         self.thresholds = list(thresholds)
@@ -154,14 +158,20 @@ class FaceDetector:
         self.retry_angles = tuple(retry_angles)
         self.retry_side = retry_side
         self.device = resolve_device(device)
-        data = _weights_dir()
+        from models.embedder import use_bf16
+
+        bf16 = use_bf16(self.device, precision)
         self.nets = []
-        for cls, name in ((PNet, "pnet.pt"), (RNet, "rnet.pt"), (ONet, "onet.pt")):
-            net = cls(pretrained=False)
-            state = torch.load(data / name, map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
-            net = net.to(self.device).eval()
-            self.nets.append(net.to(memory_format=torch.channels_last))
+        # P-Net is fully convolutional (any image size); R-Net and O-Net take fixed crops.
+        shapes = ((-1, 3, -1, -1), (-1, 3, 24, 24), (-1, 3, 48, 48))
+        for net, name, shape in zip(
+            load_mtcnn(self.device), ("pnet", "rnet", "onet"), shapes, strict=True
+        ):
+            compiled = None
+            if self.device.type == "cpu":
+                compiled = compile_network(net, f"mtcnn-{name}", shape, bf16, engine=engine)
+            self.nets.append(compiled or net.to(memory_format=torch.channels_last))
+        self.engine = "torch" if isinstance(self.nets[0], torch.nn.Module) else "openvino"
 
     def detect(self, image: Image.Image | np.ndarray) -> list[DetectedFace]:
         """Faces in one image, best score first."""
@@ -278,7 +288,17 @@ class FaceDetector:
         return out
 
 
-def _weights_dir() -> Path:
-    import facenet_pytorch
+def detection_version(device: str | torch.device | None = None) -> str:
+    """What a default detector's faces depend on besides the image, for caches of them: the
+    detection code, the engine and the precision it runs in on ``device``."""
+    import hashlib
 
-    return Path(facenet_pytorch.__file__).parent / "data"
+    from models.embedder import use_bf16
+    from models.engine import engine_choice
+
+    dev = resolve_device(device)
+    engine = engine_choice() if dev.type == "cpu" else "torch"
+    h = hashlib.blake2b(f"{engine}|{use_bf16(dev)}|".encode(), digest_size=10)
+    for module in ("detector.py", "mtcnn.py", "mtcnn_nets.py"):
+        h.update((Path(__file__).parent / module).read_bytes())
+    return h.hexdigest()

@@ -12,6 +12,7 @@ import torch
 from models.align import align_face
 from models.detector import DetectedFace, as_rgb_array
 from models.device import resolve_device
+from models.engine import OpenVinoNet, compile_network
 from models.registry import DEFAULT_MODEL, EmbedderSpec, get_spec
 
 log = logging.getLogger(__name__)
@@ -31,24 +32,39 @@ class Embedder:
         batch_size: int = 32,
         flip: bool | None = None,
         precision: str | None = None,
+        engine: str | None = None,
     ) -> None:
         self.spec = get_spec(model) if isinstance(model, str) else model
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.flip = self.spec.flip if flip is None else flip
         self.bf16 = use_bf16(self.device, precision)
-        # A fused model embeds with each of its parts; ``flip=False`` turns mirroring off in
-        # all of them.
-        part_flip = False if flip is False else None
+        # A fused model embeds with each of its parts; ``flip`` given turns mirroring on or
+        # off in all of them, else the spec says (``flip_parts``).
+        part_flip = flip if flip is not None else (None if self.spec.flip_parts else False)
         self.parts = [
-            (Embedder(name, self.device, batch_size, part_flip, precision), w)
+            (Embedder(name, self.device, batch_size, part_flip, precision, engine), w)
             for name, w in self.spec.parts
         ]
         self.net: torch.nn.Module | None = None
+        self.compiled: OpenVinoNet | None = None
         if not self.parts:
-            # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
             net = self.spec.build().to(self.device).eval()
-            self.net = net.to(memory_format=torch.channels_last)
+            if self.device.type == "cpu":
+                size = self.spec.chip_size
+                self.compiled = compile_network(
+                    net, self.spec.name, (-1, 3, size, size), self.bf16, engine=engine
+                )
+            if self.compiled is None:  # compiled, the torch module is not needed any more
+                # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
+                self.net = net.to(memory_format=torch.channels_last)
+
+    @property
+    def engine(self) -> str:
+        """What runs the network(s): "openvino" or "torch" (both for a mixed fused model)."""
+        if self.parts:
+            return "+".join(sorted({part.engine for part, _ in self.parts}))
+        return "openvino" if self.compiled is not None else "torch"
 
     @property
     def name(self) -> str:
@@ -82,21 +98,24 @@ class Embedder:
             joined = np.concatenate(vectors, axis=1)
             return joined / np.linalg.norm(joined, axis=1, keepdims=True).clip(1e-12)
         out = np.zeros((len(chips), self.spec.embedding_size), dtype=np.float32)
-        assert self.net is not None
         for start in range(0, len(chips), self.batch_size):
             batch = chips[start : start + self.batch_size]
             x = self.spec.preprocess(batch).to(self.device)
-            x = x.contiguous(memory_format=torch.channels_last)
+            if self.compiled is None:
+                x = x.contiguous(memory_format=torch.channels_last)
             if self.flip:
                 x = torch.cat([x, torch.flip(x, dims=[3])])
             # On a CPU a network with large early activations (sface) slows down by half once a
             # forward pass no longer fits in cache: feed it at most cpu_chunk chips at a time.
             chunk = self.spec.cpu_chunk if self.device.type == "cpu" and self.spec.cpu_chunk else 0
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            run = self.compiled or self.net
+            assert run is not None
+            autocast = self.bf16 and self.compiled is None  # OpenVINO was compiled for it
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=autocast):
                 if chunk and len(x) > chunk:
-                    y = torch.cat([self.net(part) for part in x.split(chunk)]).float()
+                    y = torch.cat([run(part) for part in x.split(chunk)]).float()
                 else:
-                    y = self.net(x).float()
+                    y = run(x).float()
             if self.flip:
                 y = y[: len(batch)] + y[len(batch) :]
             y = torch.nn.functional.normalize(y, dim=1)

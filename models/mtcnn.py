@@ -1,7 +1,7 @@
 """The MTCNN cascade (P-Net -> R-Net -> O-Net) on a batch of equal-sized images.
 
-Same stages, thresholds and box arithmetic as facenet-pytorch's ``detect_face`` (whose networks
-and box helpers we use), with three changes that make it about twice as fast on a CPU:
+Same stages, thresholds and box arithmetic as facenet-pytorch's ``detect_face`` (whose weights
+we use), with three changes that make it about twice as fast on a CPU:
 - the image pyramid is built level by level (each level is resized from the previous one, not
   from the full photo), with antialiased bilinear resizing;
 - the candidate crops for R-Net and O-Net are cut with batched ``roi_align`` calls from a
@@ -21,13 +21,62 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from facenet_pytorch.models.utils.detect_face import (
-    batched_nms_numpy,
-    bbreg,
-    generateBoundingBox,
-    rerec,
-)
-from torchvision.ops import batched_nms, roi_align
+
+from models.vision_ops import batched_nms, roi_align
+
+_STRIDE, _CELL = 2, 12  # P-Net's windows: 12x12 pixels, every 2 pixels
+
+
+def _windows(
+    reg: torch.Tensor, probs: torch.Tensor, scale: float, threshold: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """P-Net's windows scoring at least ``threshold`` as (K, 9) rows (x1, y1, x2, y2 in image
+    pixels, score, 4 box offsets), and the image index of each."""
+    hits = (probs >= threshold).nonzero()
+    image, y, x = hits[:, 0], hits[:, 1], hits[:, 2]
+    score = probs[image, y, x]
+    offsets = reg[image, :, y, x]
+    corner = torch.stack([x, y], dim=1).to(reg.dtype)
+    top_left = ((_STRIDE * corner + 1) / scale).floor()
+    bottom_right = ((_STRIDE * corner + _CELL) / scale).floor()
+    return torch.cat([top_left, bottom_right, score[:, None], offsets], dim=1), image
+
+
+def _regress(boxes: torch.Tensor, reg: torch.Tensor) -> torch.Tensor:
+    """``boxes`` moved by the networks' offsets (fractions of the box's size, +1 pixel)."""
+    w = boxes[:, 2] - boxes[:, 0] + 1
+    h = boxes[:, 3] - boxes[:, 1] + 1
+    size = torch.stack([w, h, w, h], dim=1)
+    return torch.cat([boxes[:, :4] + reg[:, :4] * size, boxes[:, 4:]], dim=1)
+
+
+def _square(boxes: torch.Tensor) -> torch.Tensor:
+    """``boxes`` made square about their centres, side the longer of width and height."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    side = torch.maximum(w, h)
+    x1 = boxes[:, 0] + w * 0.5 - side * 0.5
+    y1 = boxes[:, 1] + h * 0.5 - side * 0.5
+    return torch.cat([torch.stack([x1, y1, x1 + side, y1 + side], dim=1), boxes[:, 4:]], dim=1)
+
+
+def _nms_min(boxes: np.ndarray, groups: np.ndarray, threshold: float) -> np.ndarray:
+    """Non-maximum suppression per group where overlap is the intersection over the smaller
+    box (MTCNN's last step: it drops a box inside a better one); indices kept."""
+    x1, y1, x2, y2, score = (boxes[:, i] for i in range(5))
+    area = (x2 - x1 + 1) * (y2 - y1 + 1)
+    keep = []
+    for g in np.unique(groups):
+        order = np.flatnonzero(groups == g)
+        order = order[np.argsort(score[order])]
+        while order.size:
+            best, rest = order[-1], order[:-1]
+            keep.append(best)
+            w = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]) + 1)
+            h = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]) + 1)
+            overlap = w * h / np.minimum(area[best], area[rest])
+            order = rest[overlap <= threshold]
+    return np.array(keep, dtype=np.int64)
 
 
 def _normalize(x: torch.Tensor) -> torch.Tensor:
@@ -62,14 +111,7 @@ def _crops(
         sel = level == k
         f = 1.0 / (2**k)
         rois = torch.stack([inds[sel].to(out.dtype), x1[sel], y1[sel], x2[sel], y2[sel]], dim=1)
-        out[sel] = roi_align(
-            pyramid[k],
-            rois,
-            output_size=(size, size),
-            spatial_scale=f,
-            sampling_ratio=2,
-            aligned=True,
-        )
+        out[sel] = roi_align(pyramid[k], rois, (size, size), f, sampling_ratio=2)
     return out.contiguous(memory_format=torch.channels_last)
 
 
@@ -121,7 +163,7 @@ def detect_faces(
             level, size=size, mode="bilinear", antialias=True, align_corners=False
         )
         reg, probs = pnet(_normalize(level).contiguous(memory_format=torch.channels_last))
-        boxes, inds = generateBoundingBox(reg, probs[:, 1], scale, thresholds[0])
+        boxes, inds = _windows(reg, probs[:, 1], scale, thresholds[0])
         keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.5)
         all_boxes.append(boxes[keep])
         all_inds.append(inds[keep])
@@ -143,7 +185,7 @@ def detect_faces(
         ],
         dim=1,
     )
-    boxes = rerec(boxes)
+    boxes = _square(boxes)
 
     # Stage 2: R-Net refines and rejects.
     ok = _valid(boxes, w, h)
@@ -156,7 +198,7 @@ def detect_faces(
     inds, reg = inds[keep], reg[keep]
     keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.7)
     boxes, inds, reg = boxes[keep], inds[keep], reg[keep]
-    boxes = rerec(bbreg(boxes, reg))
+    boxes = _square(_regress(boxes, reg))
 
     # Stage 3: O-Net gives final boxes, scores and landmarks.
     ok = _valid(boxes, w, h)
@@ -168,8 +210,8 @@ def detect_faces(
     boxes = torch.cat([boxes[keep, :4], score[keep, 1:2]], dim=1)
     inds, reg, points = inds[keep], reg[keep], points[keep]
     landmarks = _landmarks(boxes, points)
-    boxes = bbreg(boxes, reg)
-    keep = batched_nms_numpy(boxes[:, :4], boxes[:, 4], inds, 0.7, "Min")
+    boxes = _regress(boxes, reg)
+    keep = torch.from_numpy(_nms_min(boxes.cpu().numpy(), inds.cpu().numpy(), 0.7))
     boxes, inds, landmarks = boxes[keep], inds[keep], landmarks[keep]
 
     # Landmark refinement: O-Net looks again at each final box (made square, now centred by
@@ -177,7 +219,7 @@ def detect_faces(
     # alignment: on LFW this takes accuracy from 99.20% to 99.32% and VAL@FAR=1e-3 from 0.955
     # to 0.964, for one more O-Net pass over the final faces only.
     if len(boxes):
-        square = rerec(boxes.clone())
+        square = _square(boxes)
         ok = _valid(square, w, h)
         if bool(ok.any()):
             _, points, _ = onet(_normalize(_crops(pyramid, square[ok], inds[ok], 48)))

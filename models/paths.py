@@ -1,4 +1,5 @@
-"""Where model weights live: ``$ALBUM_MODELS_DIR``, else the user's data directory."""
+"""Where model weights live (``$ALBUM_MODELS_DIR``, else the user's data directory), and
+where networks converted for an inference engine are cached (``engine_cache_dir``)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,16 @@ def models_dir() -> Path:
     if env:
         return Path(env)
     return Path(platformdirs.user_data_dir("album", appauthor=False)) / "models"
+
+
+def engine_cache_dir() -> Path:
+    """Directory for networks converted for an inference engine: recomputable from the weights,
+    so it is a cache (``$ALBUM_ENGINE_CACHE``, else ``engine`` in the user's cache directory,
+    the one ``$ALBUM_HOME`` moves)."""
+    env = os.environ.get("ALBUM_ENGINE_CACHE")
+    if env:
+        return Path(env)
+    home = os.environ.get("ALBUM_HOME")
+    if home:
+        return Path(home) / "cache" / "engine"
+    return Path(platformdirs.user_cache_dir("album", appauthor=False)) / "engine"

@@ -16,12 +16,22 @@ LFW = Path(os.environ.get("ALBUM_LFW", ROOT.parent / "shared" / "datasets" / "lf
 CFP = Path(os.environ.get("ALBUM_CFP", ROOT.parent / "shared" / "datasets" / "cfp-dev"))
 
 
+@pytest.fixture(scope="session")
+def _engine_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of converted networks for the session: converting them is the same work in
+    every test (tests of the cache itself use their own)."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+def _isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _engine_cache: Path
+):
     """Keep every test away from the real user's data and model directories."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("ALBUM_MODELS_DIR", str(home / "models"))
     monkeypatch.setenv("ALBUM_HOME", str(home))
+    monkeypatch.setenv("ALBUM_ENGINE_CACHE", str(_engine_cache))
 
 
 @pytest.fixture(scope="session")

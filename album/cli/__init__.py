@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--library", metavar="PATH", help="catalog file to use instead of the default"
     )
     parser.add_argument("--device", default=None, help="cpu, cuda or auto (default: auto)")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "openvino", "torch"),
+        default=None,
+        help="what runs the networks on a CPU (default: auto, OpenVINO where installed)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--version", action="version", version=f"album {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -52,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    if args.engine:  # read by models.engine wherever a network is loaded
+        os.environ["ALBUM_ENGINE"] = args.engine
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 from album.cli import UserError
@@ -51,6 +53,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=80,
         help="report recall also for true faces at least this wide (80 px)",
     )
+    scan.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    scan.add_argument(
+        "--compare",
+        action="store_true",
+        help="scan with dlib-resnet-v1 on torch (the earlier default) and with the default "
+        "model on each engine, each in a fresh process, and print them side by side with "
+        "the decode limit of these photos and a one-photo scan's start-up",
+    )
     scan.set_defaults(run=run_scan)
 
 
@@ -88,6 +98,10 @@ def run_scan(args: argparse.Namespace) -> int:
         raise UserError(f"{args.folder}: not a folder")
     if not args.truth.is_file():
         raise UserError(f"{args.truth}: not found")
+    if args.compare:
+        from album.cli._bench_compare import run_compare
+
+        return run_compare(args)
     set_threads(args.threads)
     f = run_scan_bench(
         args.folder,
@@ -97,8 +111,10 @@ def run_scan(args: argparse.Namespace) -> int:
         min_size=args.min_size,
         model=args.model,
     )
+    if args.json:
+        args.json.write_text(json.dumps(asdict(f)))
     t = f.times
-    print(f"device              {f.device} ({f.threads} torch threads)")
+    print(f"device              {f.device} ({f.threads} torch threads, {f.engine})")
     print(
         f"photos              {f.photos} in {f.seconds:.1f} s: {f.photos_per_s:.2f} photos/s "
         f"({f.errors} errors)"
@@ -114,8 +130,9 @@ def run_scan(args: argparse.Namespace) -> int:
     print(f"precision           {f.precision:.1%}")
     print(f"peak RSS            {f.peak_rss_mb:.0f} MiB")
     print(
-        f"stage seconds       read {t.read:.1f} (summed over threads; detector waited "
-        f"{t.read_wait:.1f}), detect {t.detect:.1f}, align+embed {t.embed:.1f}, "
-        f"store {t.store:.1f}"
+        f"stage seconds       decode {t.read:.1f} (decode threads; detection waited "
+        f"{t.read_wait:.1f}), detect {t.detect:.1f}, align {t.align:.1f} + embed "
+        f"{t.embed:.1f} (beside detection; storing waited {t.embed_wait:.1f}), "
+        f"write {t.store:.1f}"
     )
     return 0

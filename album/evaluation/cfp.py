@@ -29,7 +29,7 @@ from PIL import Image
 from album.evaluation.lfw import central_face
 from album.evaluation.metrics import accuracy_at, best_threshold
 from album.evaluation.splits import in_split
-from models.detector import DetectedFace, FaceDetector
+from models.detector import DetectedFace, FaceDetector, detection_version
 from models.embedder import Embedder
 
 log = logging.getLogger(__name__)
@@ -106,13 +106,12 @@ def load_padded(root: Path, image: CfpImage) -> np.ndarray:
     return padded(np.asarray(Image.open(Path(root) / image.path).convert("RGB")))
 
 
-def _cache_path(paths: list[str]) -> Path:
+def _cache_path(paths: list[str], device: object = None) -> Path:
     from album.catalog.paths import cache_dir
 
     h = hashlib.blake2b(f"cfp-faces-v1|{PAD}|".encode(), digest_size=10)
     h.update("\n".join(paths).encode())
-    for module in ("detector.py", "mtcnn.py"):
-        h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
+    h.update(detection_version(device).encode())
     return cache_dir() / "cfp-eval" / f"faces-{h.hexdigest()}.npz"
 
 
@@ -141,7 +140,7 @@ def detect_cfp(
     """Detect the central face of the images ``rows`` (the scan's detector settings), cached
     in the user cache directory by image list and detector code."""
     paths = [data.images[i].path for i in rows]
-    cache = _cache_path(paths)
+    cache = _cache_path(paths, device)
     try:
         with np.load(cache) as z:
             return CfpFaces(z["found"], z["boxes"], z["scores"], z["landmarks"], z["sizes"])

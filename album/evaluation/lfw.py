@@ -29,7 +29,7 @@ from PIL import Image
 
 from album.evaluation.metrics import VerificationReport, kfold_report
 from album.evaluation.splits import in_split, person_split
-from models.detector import DetectedFace, FaceDetector
+from models.detector import DetectedFace, FaceDetector, detection_version
 from models.embedder import Embedder
 from models.pose import estimate_yaw
 
@@ -129,7 +129,10 @@ def tight_crops(
     path = cache_dir() / "lfw-eval" / f"tight-{key}.json"
     if path.is_file():
         return {k: tuple(v) for k, v in json.loads(path.read_text()).items()}
-    reference = FaceDetector(min_face_size=20, max_side=1000, device=device)
+    # The variant's definition, not a detector under test: torch in float32 everywhere.
+    reference = FaceDetector(
+        min_face_size=20, max_side=1000, device=device, engine="torch", precision="fp32"
+    )
     crops: dict[str, tuple[int, int, int, int]] = {}
     for start in range(0, len(names), batch):
         chunk = names[start : start + batch]
@@ -191,7 +194,7 @@ def _detect_all(
     return faces, retried
 
 
-def _faces_cache_path(variant: str, names: list[str]) -> Path:
+def _faces_cache_path(variant: str, names: list[str], device: object = None) -> Path:
     """Detections depend on the images and the detector's code, not on the embedder under
     test: one cache file per variant, image list and version of the detection code."""
     import hashlib
@@ -199,13 +202,14 @@ def _faces_cache_path(variant: str, names: list[str]) -> Path:
     from album.catalog.paths import cache_dir
 
     h = hashlib.blake2b(f"faces-v1|{variant}|".encode() + "\n".join(names).encode(), digest_size=10)
-    for module in ("detector.py", "mtcnn.py"):
-        h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
+    h.update(detection_version(device).encode())
     return cache_dir() / "lfw-eval" / f"faces-{variant}-{h.hexdigest()}.npz"
 
 
-def _cached_faces(variant: str, names: list[str]) -> tuple[list[DetectedFace | None], int] | None:
-    path = _faces_cache_path(variant, names)
+def _cached_faces(
+    variant: str, names: list[str], device: object = None
+) -> tuple[list[DetectedFace | None], int] | None:
+    path = _faces_cache_path(variant, names, device)
     try:
         with np.load(path) as z:
             found, boxes, scores, marks = z["found"], z["boxes"], z["scores"], z["landmarks"]
@@ -222,9 +226,13 @@ def _cached_faces(variant: str, names: list[str]) -> tuple[list[DetectedFace | N
 
 
 def _cache_faces(
-    variant: str, names: list[str], faces: list[DetectedFace | None], retried: int
+    variant: str,
+    names: list[str],
+    faces: list[DetectedFace | None],
+    retried: int,
+    device: object = None,
 ) -> None:
-    path = _faces_cache_path(variant, names)
+    path = _faces_cache_path(variant, names, device)
     path.parent.mkdir(parents=True, exist_ok=True)
     zero = DetectedFace(np.zeros(4), 0.0, np.zeros((5, 2)))
     tmp = path.with_suffix(".tmp.npz")
@@ -292,13 +300,13 @@ def evaluate_lfw(
             return np.asarray(turned)
         return arr
 
-    cached = _cached_faces(variant, names) if default_detector else None
+    cached = _cached_faces(variant, names, embedder.device) if default_detector else None
     if cached is not None:
         faces, retried = cached
     else:
         faces, retried = _detect_all(names, image, detector, loose, batch, progress)
         if default_detector:
-            _cache_faces(variant, names, faces, retried)
+            _cache_faces(variant, names, faces, retried, embedder.device)
 
     yaws = np.array([abs(estimate_yaw(f.landmarks, f.box)[0]) if f else 0.0 for f in faces])
     detected = [f.landmarks for f in faces if f is not None]

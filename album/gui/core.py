@@ -27,7 +27,7 @@ def core_loaded() -> bool:
 
 
 def warm_up(ctx: JobContext | None = None) -> bool:
-    """Import the core's heavy modules (scipy, torch, torchvision, facenet-pytorch) in a
+    """Import the core's heavy modules (scipy, torch, OpenVINO, the detector) in a
     worker thread, right after the window shows, so that no later job imports them.
 
     Such imports hold the GIL for long stretches (loading torch's shared libraries, full
@@ -37,13 +37,15 @@ def warm_up(ctx: JobContext | None = None) -> bool:
     from album.gui.quiet_import import quiet_imports
 
     with quiet_imports():
-        import facenet_pytorch.models.mtcnn  # noqa: F401  (imported by the detector on use)
-
         import album.people.service
         import album.scan
         import album.scan.reembed
         import album.scan.thumbnails  # noqa: F401
+        import models.detector
         import models.registry  # noqa: F401
+        from models.engine import openvino_available
+
+        openvino_available()
 
         try:  # imported by clustering on use
             import hdbscan  # noqa: F401

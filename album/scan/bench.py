@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class ScanBenchFigures:
     device: str
     threads: int
     times: StageTimes
+    engine: str = "torch"
 
 
 def match(found: list, truth: list, threshold: float = 0.5) -> list[tuple[int, int]]:
@@ -121,6 +124,7 @@ def run_scan_bench(
                 n_min += len(big)
                 tp_min += sum(1 for _, j in pairs if j in big)
             device_name = str(scanner.embedder.device)
+            engine = f"detector {scanner.detector.engine}, embedder {scanner.embedder.engine}"
     secs = summary.seconds
     return ScanBenchFigures(
         photos=summary.photos,
@@ -138,4 +142,23 @@ def run_scan_bench(
         device=device_name,
         threads=torch.get_num_threads(),
         times=summary.times,
+        engine=engine,
     )
+
+
+def decode_limit(folder: Path, decode_side: int, workers: int | None = None) -> float:
+    """Photos/s of the scan's reduced decode alone (``load_image`` at ``decode_side``) on all
+    cores: the most any scan of these photos could do on this machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from album.images import load_image
+
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    if not files:
+        return 0.0
+    start = time.perf_counter()
+    # Pillow's decoders release the GIL, so threads use every core.
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        for _ in pool.map(lambda p: load_image(p, max_side=decode_side), files):
+            pass
+    return len(files) / (time.perf_counter() - start)

@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -65,13 +66,17 @@ class ScanSettings:
 
 @dataclass
 class StageTimes:
-    """Seconds spent per stage. ``read`` is summed over the decode threads; ``read_wait`` is
-    how long the detector waited for them (the read stage's share of the wall time)."""
+    """Seconds spent per stage. ``read`` (hash and decode) is summed over the decode threads;
+    ``read_wait`` is how long the detector waited for them. ``align`` and ``embed`` run in
+    their own thread beside detection; ``embed_wait`` is how long storing waited for them. The
+    waits are the stages' shares of the wall time that overlap did not hide."""
 
     read: float = 0.0
     read_wait: float = 0.0
     detect: float = 0.0
+    align: float = 0.0
     embed: float = 0.0
+    embed_wait: float = 0.0
     store: float = 0.0
 
 
@@ -295,6 +300,9 @@ class Scanner:
         control: ScanControl,
         summary: ScanSummary,
     ) -> None:
+        """Decode (thread pool) -> detect (this thread) -> align and embed (one more thread) ->
+        store (this thread), batch by batch: while one batch's faces are embedded the next
+        batch's are detected, so the two heaviest stages use two cores."""
         s = self.settings
         # Read by the decode threads, grown by this thread as new content is stored (set.add
         # and membership tests are atomic under the GIL). A stale answer costs a wasted decode
@@ -305,7 +313,20 @@ class Scanner:
             return read_photo(entry, known, s.decode_side, s.detect_side)
 
         reader = ReadAhead(read, todo, s.read_workers, s.read_ahead)
+        embedding = ThreadPoolExecutor(1, thread_name_prefix="album-embed")
+        pending: tuple[list[Prepared], Future] | None = None
         batch: list[Prepared] = []
+
+        def store_pending() -> None:
+            nonlocal pending
+            if pending is not None:
+                done, future = pending
+                pending = None
+                wait = time.perf_counter()
+                found = future.result()
+                summary.times.embed_wait += time.perf_counter() - wait
+                self._store(done, found, writer, meter, summary, known)
+
         try:
             for item in reader:
                 batch.append(item)
@@ -313,28 +334,41 @@ class Scanner:
                     continue
                 if control.cancelled:
                     break
-                self._process(batch, writer, meter, summary, known)
-                batch = []
-                if not control.checkpoint():
+                future = self._start(batch, embedding, summary.times)
+                store_pending()
+                pending, batch = (batch, future), []
+                if control.cancelled or not control.checkpoint():
                     break
             else:
                 if batch and not control.cancelled:
-                    self._process(batch, writer, meter, summary, known)
+                    future = self._start(batch, embedding, summary.times)
+                    store_pending()
+                    pending = (batch, future)
+            if not control.cancelled:  # cancelled: stop now; that batch is read again next time
+                store_pending()
         finally:
+            embedding.shutdown(wait=True, cancel_futures=True)
             reader.close()
             summary.times.read_wait += reader.wait_seconds
 
-    def _process(
+    def _start(self, batch: list[Prepared], pool: ThreadPoolExecutor, times: StageTimes) -> Future:
+        """Detect ``batch``'s faces here; align and embed them in ``pool``."""
+        times.read += sum(p.seconds for p in batch)
+        todo = [i for i, p in enumerate(batch) if p.image is not None and p.error is None]
+        start = time.perf_counter()
+        detections = self._detect([batch[i] for i in todo]) if todo else []
+        times.detect += time.perf_counter() - start
+        return pool.submit(self._embed_faces, batch, todo, detections, times)
+
+    def _store(
         self,
         batch: list[Prepared],
+        found: list[list[FoundFace] | None],
         writer: ScanWriter,
         meter: ProgressMeter,
         summary: ScanSummary,
         known: set[str],
     ) -> None:
-        t = summary.times
-        t.read += sum(p.seconds for p in batch)
-        found = self._faces(batch, t)
         start = time.perf_counter()
         again: list[Prepared] = []
         db = self.catalog.db
@@ -358,22 +392,27 @@ class Scanner:
                     if item.content_hash:
                         known.add(item.content_hash)
             writer.update_run(meter.done, meter.faces, meter.errors)
-        t.store += time.perf_counter() - start
+        summary.times.store += time.perf_counter() - start
         meter.report(batch[-1].path)
         if again:  # content that looked catalogued when read, but is not any more
             s = self.settings
             redo = [read_photo(p.entry, (), s.decode_side, s.detect_side) for p in again]
-            self._process(redo, writer, meter, summary, known)
+            summary.times.read += sum(p.seconds for p in redo)
+            todo = [i for i, p in enumerate(redo) if p.image is not None and p.error is None]
+            detections = self._detect([redo[i] for i in todo]) if todo else []
+            found = self._embed_faces(redo, todo, detections, summary.times)
+            self._store(redo, found, writer, meter, summary, known)
 
-    def _faces(self, batch: list[Prepared], times: StageTimes) -> list[list[FoundFace] | None]:
-        """Detect, align and embed the faces of the photos that were decoded."""
+    def _embed_faces(
+        self,
+        batch: list[Prepared],
+        todo: list[int],
+        detections: list[list[DetectedFace] | None],
+        times: StageTimes,
+    ) -> list[list[FoundFace] | None]:
+        """Align and embed the detected faces of ``batch`` (photos ``todo``), all the batch's
+        faces in one embedding pass."""
         out: list[list[FoundFace] | None] = [None] * len(batch)
-        todo = [i for i, p in enumerate(batch) if p.image is not None and p.error is None]
-        if not todo:
-            return out
-        start = time.perf_counter()
-        detections = self._detect([batch[i] for i in todo])
-        times.detect += time.perf_counter() - start
         start = time.perf_counter()
         per_photo: list[tuple[int, list[DetectedFace], np.ndarray]] = []
         for i, dets in zip(todo, detections, strict=True):
@@ -385,7 +424,10 @@ class Scanner:
             faces = [d.scaled(k) for d in dets]
             per_photo.append((i, faces, self.embedder.chips(p.image.rgb, faces)))
         chips = [c for _, _, c in per_photo]
+        aligned = time.perf_counter()
+        times.align += aligned - start
         vectors = self._embed(np.concatenate(chips) if chips else np.zeros((0,)))
+        times.embed += time.perf_counter() - aligned
         n = 0
         for i, faces, photo_chips in per_photo:
             p = batch[i]
@@ -408,7 +450,6 @@ class Scanner:
                 )
                 n += 1
             out[i] = result
-        times.embed += time.perf_counter() - start
         return out
 
     def _detect(self, items: list[Prepared]) -> list[list[DetectedFace] | None]:

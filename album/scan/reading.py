@@ -71,14 +71,21 @@ def _explain(path: str) -> str:
 
 
 def reduce_to(rgb: np.ndarray, max_side: int) -> np.ndarray:
-    """``rgb`` with its longer side at most ``max_side`` (box filter, then bilinear)."""
+    """``rgb`` with its longer side at most ``max_side``: averaged over whole blocks of pixels
+    as far as that goes, then resized bilinearly the rest of the way. (A 2000 px photo to
+    1000 px is then one 2x2 average: 1.5 ms, where an antialiased bilinear resize took 17.)"""
     h, w = rgb.shape[:2]
     if max(h, w) <= max_side:
         return rgb
     s = max_side / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
-    small = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return np.asarray(small)
+    image = Image.fromarray(rgb)
+    block = int(max(h, w) // max_side)
+    if block >= 2:
+        image = image.reduce(block)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(image)
 
 
 def read_photo(
