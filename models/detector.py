@@ -25,8 +25,8 @@ import torch
 from PIL import Image
 
 from models.device import resolve_device
-from models.engine import compile_network
-from models.mtcnn import detect_faces
+from models.engine import OpenVinoNet, compile_network
+from models.mtcnn import Uint8Input, detect_faces
 from models.mtcnn_nets import load_mtcnn
 from models.pose import roll_degrees
 
@@ -168,10 +168,17 @@ class FaceDetector:
             load_mtcnn(self.device), ("pnet", "rnet", "onet"), shapes, strict=True
         ):
             compiled = None
+            net = net.to(memory_format=torch.channels_last)
             if self.device.type == "cpu":
-                compiled = compile_network(net, f"mtcnn-{name}", shape, bf16, engine=engine)
-            self.nets.append(compiled or net.to(memory_format=torch.channels_last))
-        self.engine = "torch" if isinstance(self.nets[0], torch.nn.Module) else "openvino"
+                # On a CPU, P-Net takes its image pyramid as uint8 tensors (models.mtcnn).
+                pixels = (127.5, 128.0) if name == "pnet" else None
+                compiled = compile_network(
+                    net, f"mtcnn-{name}", shape, bf16, engine=engine, uint8_images=pixels
+                )
+                if compiled is None and name == "pnet":
+                    net = Uint8Input(net)
+            self.nets.append(compiled or net)
+        self.engine = "openvino" if isinstance(self.nets[0], OpenVinoNet) else "torch"
 
     def detect(self, image: Image.Image | np.ndarray) -> list[DetectedFace]:
         """Faces in one image, best score first."""

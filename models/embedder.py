@@ -17,6 +17,8 @@ from models.registry import DEFAULT_MODEL, EmbedderSpec, get_spec
 
 log = logging.getLogger(__name__)
 
+COMPILED_CHUNK = 16  # most chips per call of a network compiled by OpenVINO
+
 
 class Embedder:
     """One loaded embedding network.
@@ -39,9 +41,9 @@ class Embedder:
         self.batch_size = batch_size
         self.flip = self.spec.flip if flip is None else flip
         self.bf16 = use_bf16(self.device, precision)
-        # A fused model embeds with each of its parts; ``flip`` given turns mirroring on or
-        # off in all of them, else the spec says (``flip_parts``).
-        part_flip = flip if flip is not None else (None if self.spec.flip_parts else False)
+        # A fused model embeds with each of its parts; ``flip=False`` turns mirroring off in
+        # all of them.
+        part_flip = False if flip is False else None
         self.parts = [
             (Embedder(name, self.device, batch_size, part_flip, precision, engine), w)
             for name, w in self.spec.parts
@@ -108,6 +110,10 @@ class Embedder:
             # On a CPU a network with large early activations (sface) slows down by half once a
             # forward pass no longer fits in cache: feed it at most cpu_chunk chips at a time.
             chunk = self.spec.cpu_chunk if self.device.type == "cpu" and self.spec.cpu_chunk else 0
+            if self.compiled is not None:
+                # OpenVINO holds every layer's output for the whole call: small calls keep its
+                # memory down at no cost in speed (2.6 ms per dlib chip at 8 or 32 a call).
+                chunk = min(chunk or COMPILED_CHUNK, COMPILED_CHUNK)
             run = self.compiled or self.net
             assert run is not None
             autocast = self.bf16 and self.compiled is None  # OpenVINO was compiled for it

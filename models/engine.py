@@ -72,8 +72,9 @@ class OpenVinoNet:
         self.threads = threads
 
     def __call__(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        arr = x.detach().contiguous().numpy() if isinstance(x, torch.Tensor) else x
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if isinstance(x, torch.Tensor):
+            x = x.detach().contiguous().numpy()
+        arr = np.ascontiguousarray(x)
         with self._lock:
             result = self._request.infer({0: arr})
             # Outputs live in the request's buffers: copy before the next call reuses them.
@@ -88,6 +89,7 @@ def compile_network(
     bf16: bool,
     threads: int | None = None,
     engine: str | None = None,
+    uint8_images: tuple[float, float] | None = None,
 ) -> OpenVinoNet | None:
     """``net`` compiled for inference with the chosen engine, or None where that is torch
     (chosen, or OpenVINO missing or failing: the caller keeps its torch module).
@@ -95,6 +97,8 @@ def compile_network(
     ``input_shape``: the input's (N, C, H, W), -1 for a size that varies (batch, or height and
     width for a fully convolutional network). ``bf16``: compute in bfloat16 (the caller's
     choice, ``models.embedder.use_bf16``); ``threads``: CPU threads (default torch's count).
+    ``uint8_images`` (mean, scale): the compiled network takes uint8 images (N, 3, H, W) and
+    computes (pixel - mean) / scale itself, fused with its first layer.
     """
     if engine_choice(engine) != "openvino":
         return None
@@ -102,9 +106,13 @@ def compile_network(
     try:
         import openvino as ov
 
-        core = ov.Core()
-        model = core.read_model(str(_converted(net, name, input_shape)))
         precision = "bf16" if bf16 else "f32"
+        core = ov.Core()
+        # From the file where possible, not a model object: OpenVINO maps the weights and keeps
+        # only its compiled copy.
+        model = str(_converted(net, name, input_shape))
+        if uint8_images is not None:
+            model = _taking_uint8(core.read_model(model), *uint8_images)
         compiled = core.compile_model(
             model,
             "CPU",
@@ -125,6 +133,17 @@ def compile_network(
         return None
 
 
+def _taking_uint8(model, mean: float, scale: float):
+    """``model`` with uint8 images as input, converted and normalized inside it."""
+    from openvino import Type
+    from openvino.preprocess import PrePostProcessor
+
+    ppp = PrePostProcessor(model)
+    ppp.input().tensor().set_element_type(Type.u8)
+    ppp.input().preprocess().convert_element_type(Type.f32).mean(mean).scale(scale)
+    return ppp.build()
+
+
 def network_key(net: torch.nn.Module, input_shape: Sequence[int]) -> str:
     """What the converted model depends on: the weights, the module's code, the input shape,
     and the OpenVINO and cache versions."""
@@ -142,7 +161,7 @@ def network_key(net: torch.nn.Module, input_shape: Sequence[int]) -> str:
             h.update(Path(path).read_bytes())
     for key, tensor in sorted(net.state_dict().items()):
         h.update(key.encode())
-        h.update(tensor.detach().to(torch.float32).contiguous().cpu().numpy().tobytes())
+        h.update(tensor.detach().to(torch.float32).contiguous().cpu().numpy().data)
     return h.hexdigest()
 
 

@@ -3,7 +3,7 @@
 Same stages, thresholds and box arithmetic as facenet-pytorch's ``detect_face`` (whose weights
 we use), with three changes that make it about twice as fast on a CPU:
 - the image pyramid is built level by level (each level is resized from the previous one, not
-  from the full photo), with antialiased bilinear resizing;
+  from the full photo), with antialiased bilinear resizing, on a CPU in 8 bits;
 - the candidate crops for R-Net and O-Net are cut with batched ``roi_align`` calls from a
   pyramid of 2x2 averages, instead of one area resize of the full image per box;
 - the networks run in channels-last memory layout, which oneDNN convolves much faster for
@@ -17,6 +17,8 @@ second look at the final, re-centred box (see the end of :func:`detect_faces`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -83,6 +85,44 @@ def _normalize(x: torch.Tensor) -> torch.Tensor:
     return (x - 127.5) * 0.0078125
 
 
+class Uint8Input:
+    """A P-Net module called with what a compiled one takes on a CPU: uint8 (N, 3, H, W)."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        self.net = net
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net(_normalize(x.float()).contiguous(memory_format=torch.channels_last))
+
+
+def _levels(
+    batch: np.ndarray, scale: float, factor: float, device: torch.device
+) -> Iterator[tuple[float, torch.Tensor]]:
+    """P-Net's image pyramid, largest level first: (scale, images at that scale), each level
+    resized (bilinear, antialiased) from the one before.
+
+    On a CPU the levels stay uint8 (N, 3, h, w): torch resizes 8-bit images four times faster
+    than float ones (1.1 against 4.5 ms for a 1000 px photo's first level), and the P-Net
+    takes them as they are (compiled, it normalizes them inside; else ``Uint8Input``). On a
+    GPU, normalized float tensors.
+    """
+    h, w = batch.shape[1:3]
+    cpu = device.type == "cpu"
+    level = torch.from_numpy(np.ascontiguousarray(batch)).to(device).permute(0, 3, 1, 2)
+    if not cpu:
+        level = level.float()
+    while min(h, w) * scale >= 12:
+        size = (int(h * scale + 1), int(w * scale + 1))
+        level = F.interpolate(
+            level, size=size, mode="bilinear", antialias=True, align_corners=False
+        )
+        if cpu:
+            yield scale, level
+        else:
+            yield scale, _normalize(level).contiguous(memory_format=torch.channels_last)
+        scale *= factor
+
+
 def _crops(
     pyramid: list[torch.Tensor], boxes: torch.Tensor, inds: torch.Tensor, size: int
 ) -> torch.Tensor:
@@ -147,27 +187,17 @@ def detect_faces(
     images = images.float().contiguous()
     n, _, h, w = images.shape
 
-    # Halvings of the image, shared by the P-Net pyramid and the crops (_crops adds more):
-    # starting P-Net from the half-size image saves a pass over the full photo.
+    # Halvings of the image for the crops (_crops adds more as it needs them).
     pyramid = [images]
-    if min(h, w) >= 96:
-        pyramid.append(F.avg_pool2d(images, 2))
 
     # Stage 1: P-Net over the pyramid.
-    scale = 12.0 / min_size
-    level = pyramid[-1] if scale <= 0.5 else images
     all_boxes, all_inds = [], []
-    while min(h, w) * scale >= 12:
-        size = (int(h * scale + 1), int(w * scale + 1))
-        level = F.interpolate(
-            level, size=size, mode="bilinear", antialias=True, align_corners=False
-        )
-        reg, probs = pnet(_normalize(level).contiguous(memory_format=torch.channels_last))
+    for scale, level in _levels(batch, 12.0 / min_size, factor, device):
+        reg, probs = pnet(level)
         boxes, inds = _windows(reg, probs[:, 1], scale, thresholds[0])
         keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.5)
         all_boxes.append(boxes[keep])
         all_inds.append(inds[keep])
-        scale *= factor
     empty = [(np.zeros((0, 5)), np.zeros((0, 5, 2))) for _ in range(n)]
     if not all_boxes:
         return empty

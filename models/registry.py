@@ -62,9 +62,6 @@ class EmbedderSpec:
     # each scaled by its weight, then renormalized. Each part cuts its own chip; ``build``
     # and ``preprocess`` are unused.
     parts: tuple[tuple[str, float], ...] = ()
-    # Whether a fused model's parts also embed the mirrored chip (each part's own ``flip``)
-    # or none of them do.
-    flip_parts: bool = True
     # Most chips per forward pass on a CPU (0: the whole batch), for networks that run faster
     # on small batches there (measured with benchmarks/embed_cost.py).
     cpu_chunk: int = 0
