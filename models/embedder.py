@@ -48,6 +48,7 @@ class Embedder:
             (Embedder(name, self.device, batch_size, part_flip, precision, engine), w)
             for name, w in self.spec.parts
         ]
+        self.head = self.spec.head() if self.spec.head else None
         self.net: torch.nn.Module | None = None
         self.compiled: OpenVinoNet | None = None
         if not self.parts:
@@ -98,6 +99,8 @@ class Embedder:
                 for (part, w), piece in zip(self.parts, unpack_chips(chips, sizes), strict=True)
             ]
             joined = np.concatenate(vectors, axis=1)
+            if self.head is not None:  # a personal model over this fused one
+                joined = joined @ self.head.T
             return joined / np.linalg.norm(joined, axis=1, keepdims=True).clip(1e-12)
         out = np.zeros((len(chips), self.spec.embedding_size), dtype=np.float32)
         for start in range(0, len(chips), self.batch_size):

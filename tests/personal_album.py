@@ -20,6 +20,7 @@ from PIL import Image
 from album.catalog import Catalog
 from album.catalog.schema import now
 from album.people import PeopleService
+from album.scan.model_switch import mark_offered
 
 MODEL = "dlib-resnet-v1"
 LANDMARKS = [[80.0, 90.0], [120.0, 90.0], [100.0, 112.0], [84.0, 135.0], [116.0, 135.0]]
@@ -46,9 +47,10 @@ def make_catalog(
     folder: Path,
     vectors: np.ndarray,
     photos: list[list[int]] | None = None,
+    model: str = MODEL,
 ) -> tuple[Path, list[int]]:
     """A catalog at ``folder/catalog.db`` with one face per row of ``vectors`` (``photos``:
-    which faces share a photo; default one photo each), embedded with ``MODEL``. Returns the
+    which faces share a photo; default one photo each), embedded with ``model``. Returns the
     path and the face ids in row order."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "catalog.db"
@@ -79,9 +81,10 @@ def make_catalog(
                     cat.db.execute(
                         "INSERT INTO embeddings (face_id, model_id, vector, dim, created_at) "
                         "VALUES (?, ?, ?, ?, ?)",
-                        (ids[r], MODEL, blob, vectors.shape[1], now()),
+                        (ids[r], model, blob, vectors.shape[1], now()),
                     )
-            cat.set_setting("model", MODEL)
+            cat.set_setting("model", model)
+        mark_offered(cat)  # the app's one question about the default model: already asked
     return path, ids
 
 

@@ -36,7 +36,7 @@ def test_batch_size_does_not_change_embeddings(lfw, detector, embedder) -> None:
     together = embedder.embed_chips(chips)
     alone = np.stack([embedder.embed_chips(c[None])[0] for c in chips])
     assert np.abs(together - alone).max() < 1e-4
-    assert embedder.embed_chips(chips[:0]).shape == (0, 128)
+    assert embedder.embed_chips(chips[:0]).shape == (0, embedder.spec.embedding_size)
 
 
 def test_flip_changes_the_embedding_only_slightly(lfw, detector) -> None:

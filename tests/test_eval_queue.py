@@ -14,6 +14,7 @@ from album.evaluation.queue_sim import allowed_answers, current_labels, simulate
 from album.people.evaluate import score_clustering
 from album.people.service import PeopleService
 from album.people.synthetic import fill_catalog, synthetic_people
+from models.registry import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,7 +171,7 @@ def test_eval_calibration_end_to_end(tiny_album: Path, tmp_path: Path, capsys) -
     args = ["eval", "calibration", str(tiny_album), "--answers", "2", "--every", "1"]
     assert main([*args, "--libraries", str(libs), "--json", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "model     dlib-resnet-v1" in text and "questions seen" in text
+    assert f"model     {DEFAULT_MODEL}" in text and "questions seen" in text
     assert "raw (the model's probability" in text and "shown (calibrated)" in text
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows and all(0.0 <= r["raw"] <= 1.0 and r["kind"] for r in rows)

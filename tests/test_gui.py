@@ -129,6 +129,42 @@ def _wait_job(qtbot, w, trigger) -> object:
 # --- scanning ----------------------------------------------------------------------------------
 
 
+def test_catalog_on_the_earlier_default_model_is_offered_the_switch_once(
+    qtbot, album: Path, tmp_path: Path
+) -> None:
+    """Opened on a catalog made with dlib-resnet-v1, the app asks once, in words, with the
+    counts and the time; "Switch now" re-embeds it with the default; it never asks again."""
+    from album.catalog import Catalog
+    from album.scan import Scanner
+    from models.embedder import Embedder
+    from models.registry import DEFAULT_MODEL
+
+    path = tmp_path / "old.db"
+    with Catalog(path) as cat:
+        Scanner(cat, embedder=Embedder("dlib-resnet-v1")).run([album])
+        faces = len(cat.all_faces())
+    w = _window(qtbot, path, tmp_path)
+    qtbot.waitUntil(lambda: w.model_offer is not None and w.model_offer.isVisible(), timeout=5000)
+    box = w.model_offer
+    assert f"{faces} faces of your 12 photos" in box.text() and DEFAULT_MODEL in box.text()
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        box.grab().save(str(Path(SHOTS) / "model-offer.png"))
+    switch = next(b for b in box.buttons() if b.text() == "Switch now")
+    result = _wait_job(qtbot, w, lambda: qtbot.mouseClick(switch, Qt.MouseButton.LeftButton))
+    assert result.switched and result.faces == faces
+    with Catalog(path) as cat:
+        assert cat.model == DEFAULT_MODEL
+    w.close()
+
+    with Catalog(path) as cat:  # back on the old model: still not asked again
+        cat.set_setting("model", "dlib-resnet-v1")
+    w = _window(qtbot, path, tmp_path)
+    qtbot.wait(300)
+    assert w.model_offer is None
+    w.close()
+
+
 def test_scan_cancel_resume_and_gui_never_blocks(qtbot, album: Path, tmp_path: Path) -> None:
     """First run: scan from a folder, cancel from the task bar, resume; people appear. The
     GUI thread's longest stall during the scan is measured with a 10 ms timer."""
@@ -601,7 +637,9 @@ def test_improve_recognition_from_my_labels(qtbot, window) -> None:
     box = w.training_box
     assert box.isVisible() and "Recognises your 3 people correctly" in box.text()
     assert not result.kept and "Your current model stays" in box.text()
-    assert w.session.catalog.model == "dlib-resnet-v1"
+    from models.registry import DEFAULT_MODEL
+
+    assert w.session.catalog.model == DEFAULT_MODEL
     box.accept()
 
 

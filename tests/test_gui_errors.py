@@ -36,6 +36,7 @@ def catalog(tmp_path: Path) -> Path:
     from album.catalog import Catalog
     from album.people import PeopleService
     from album.people.synthetic import fill_catalog, synthetic_people
+    from album.scan.model_switch import mark_offered
 
     x, truth = synthetic_people(3, 4, spread=0.25, seed=5)
     photo = np.arange(len(truth))
@@ -47,6 +48,7 @@ def catalog(tmp_path: Path) -> Path:
         svc.recluster()
         svc.name(svc.person_of(ids[0]).person_id, "Ada")
         svc.name(svc.person_of(ids[4]).person_id, "Bob")
+        mark_offered(cat)  # on the earlier default model, already asked about the switch
     return path
 
 

@@ -31,7 +31,7 @@ def test_identify_a_photo_against_named_people(
             who.append(name)
     db = tmp_path / "album.db"
     with Catalog(db) as cat:
-        ids = fill_catalog(cat, np.stack(vectors), photo_numbers)
+        ids = fill_catalog(cat, np.stack(vectors), photo_numbers, model_id=embedder.name)
         svc = PeopleService(cat)
         svc.enroll(ids[0], "Colin Powell")  # one photo is enough
         svc.enroll(ids[3], "Tony Blair")

@@ -23,6 +23,7 @@ from album.scan import ModelMismatchError, ScanControl, Scanner, ScanSettings
 from album.scan.reembed import Reembedder
 from album.scan.thumbnails import Thumbnails
 from album.scan.writer import iou
+from models.registry import DEFAULT_MODEL
 
 PEOPLE = [
     "Colin_Powell",
@@ -292,9 +293,9 @@ def test_model_switch_adds_embeddings_resumably(album, scanner, catalog, detecto
     faces = face_set(catalog)
     face_id = next(iter(faces))
     PeopleService(catalog).enroll(face_id, "Kept")
-    spec = replace(get_spec("dlib-resnet-v1"), name="dlib-resnet-v1-noflip-test", flip=False)
+    spec = replace(get_spec(base), name=f"{base}-noflip-test", flip=False)
     register(spec)
-    new = Embedder(spec)
+    new = Embedder(spec, flip=False)
 
     control = ScanControl()
     first = Reembedder(catalog, new, batch_size=2).run(
@@ -385,6 +386,6 @@ def test_cli_scan_status_faces_rescan(album, tmp_path, capsys) -> None:
     assert f"{album / 'broken.jpg'}: " in text
     assert main(["--library", lib, "faces", str(album / "img_0000.jpg")]) == 0
     text = capsys.readouterr().out
-    assert "face " in text and "box (" in text and "dlib-resnet-v1" in text
+    assert "face " in text and "box (" in text and DEFAULT_MODEL in text
     assert main(["--library", lib, "faces", str(tmp_path / "nope.jpg")]) == 2
     assert main(["--library", str(tmp_path / "none.db"), "status"]) == 2

@@ -160,6 +160,39 @@ def test_a_better_model_is_kept_registered_and_adopted(tmp_path) -> None:
         assert [a for a in cat.assignments() if a.source == "confirmed"] == confirmed_before
 
 
+def test_over_the_fused_default_the_head_is_kept_as_a_matrix(tmp_path) -> None:
+    """dlib+sface has no one network to fold the head into: the personal model is the fused
+    model plus the matrix, embeds real chips as the stored vectors through the head, and is
+    adopted like any other."""
+    from models.embedder import Embedder
+    from models.trained import HEAD
+
+    x, labels = embeddings(5, 6, 1.6, dim=256)
+    path, ids = make_catalog(tmp_path / "album", x, model="dlib+sface")
+    confirm(path, ids, labels, 6)
+    res = personal_fine_tune(path, "dlib-sface-mine")
+    assert res.kept and res.base == "dlib+sface"
+    meta = json.loads((trained_dir() / "dlib-sface-mine.json").read_text())
+    assert (meta["architecture"], meta["base"], meta["embedding_size"]) == (HEAD, "dlib+sface", 256)
+    spec = get_spec("dlib-sface-mine")
+    assert spec.parts == get_spec("dlib+sface").parts and spec.origin == "trained"
+    chips = np.random.default_rng(0).integers(0, 255, (3, 150, 262, 3), dtype=np.uint8)
+    fused = Embedder("dlib+sface", precision="fp32").embed_chips(chips)
+    mine = Embedder("dlib-sface-mine", precision="fp32").embed_chips(chips)
+    assert np.allclose(mine, apply_matrix(fused, res.matrix), atol=1e-5)
+    adopt(path, res)
+    with Catalog(path) as cat:
+        assert cat.model == "dlib-sface-mine"
+        _, new = cat.embeddings("dlib-sface-mine")
+        assert np.allclose(new, apply_matrix(x, res.matrix), atol=1e-6)
+    (trained_dir() / "dlib-sface-mine.safetensors").write_bytes(b"changed")
+    from models.registry import WeightsMissingError, forget
+
+    forget("dlib-sface-mine")
+    with pytest.raises(WeightsMissingError, match="changed since training"):
+        Embedder("dlib-sface-mine")
+
+
 def test_a_model_that_is_not_better_is_not_kept(tmp_path) -> None:
     path, *_ = _family(tmp_path, nuisance=0.2)  # nothing to learn: the base is right already
     res = personal_fine_tune(path, "same-test")

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -86,6 +87,51 @@ def save_trained(
         "architecture": architecture,
         "init": init,
         "embedding_size": int(embedding_size),
+        "threshold": float(threshold),
+        "calibration": [float(c) for c in calibration] if calibration else None,
+        "description": description,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "sha256": _sha256(weights),
+        "training": training or {},
+    }
+    meta_path = folder / f"{name}.json"
+    _write_json(meta_path, meta)
+    return meta_path
+
+
+def save_head(
+    name: str,
+    matrix: np.ndarray,
+    *,
+    base: str,
+    init: str,
+    threshold: float,
+    calibration: tuple[float, float] | None,
+    description: str,
+    training: dict | None = None,
+    folder: Path | None = None,
+) -> Path:
+    """A personal model over fused model ``base``: the matrix its joined vector goes through
+    (``models.trained.HEAD``), written like :func:`save_trained`; returns the JSON path."""
+    from safetensors.numpy import save_file as save_numpy
+
+    from models.registry import trained_dir
+    from models.trained import HEAD
+
+    check_name(name)
+    folder = Path(folder) if folder is not None else trained_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / f"{name}.safetensors"
+    tmp = weights.with_name(weights.name + ".tmp")
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    save_numpy({"matrix": matrix}, str(tmp), metadata={"name": name, "architecture": HEAD})
+    os.replace(tmp, weights)
+    meta = {
+        "name": name,
+        "base": base,
+        "architecture": HEAD,
+        "init": init,
+        "embedding_size": int(matrix.shape[0]),
         "threshold": float(threshold),
         "calibration": [float(c) for c in calibration] if calibration else None,
         "description": description,

@@ -664,10 +664,10 @@ def personal_fine_tune(
             "or more confirmed faces)."
         )
     spec = get_spec(data.model)
-    if data.model not in PRETRAINED and spec.origin != "trained":
+    if data.model not in PRETRAINED and spec.origin != "trained" and not spec.parts:
         raise PersonalTrainingError(
             f"The model in use ({data.model}) cannot be adapted to your people; switch to "
-            f"one of {', '.join(PRETRAINED)} in Settings first."
+            f"one of {', '.join(PRETRAINED)} or a fused model in Settings first."
         )
     threshold = float(spec.threshold)
     negatives = {
@@ -742,38 +742,58 @@ def personal_fine_tune(
 
 
 def _save(result: PersonalResult, spec, ratio: float, stats: dict) -> Path:
-    """Fold the head into the base network and register it as ``result.name``."""
+    """Fold the head into the base network (over a fused base, where there is no one
+    network, keep it as a matrix) and register it as ``result.name``."""
     from models.registry import get_spec
     from training import checkpoints
     from training.head import fold_into
     from training.models import load_base
 
-    base = load_base(result.base)
-    net = fold_into(base.net.eval(), base.architecture, result.matrix)
     calibration = None
     if spec.calibration:
         slope, mid = spec.calibration
         calibration = (slope / ratio, mid * ratio)
     h = result.held_out
-    meta = checkpoints.save_trained(
-        result.name,
-        net,
-        base=base.spec_name,
-        architecture=base.architecture,
-        init=f"personal:{result.base}",
-        embedding_size=base.embedding_size,
-        threshold=result.threshold,
-        calibration=calibration,
-        description=(
+    common = {
+        "init": f"personal:{result.base}",
+        "threshold": result.threshold,
+        "calibration": calibration,
+        "description": (
             f"{result.base} adapted to your {result.people} people "
             f"({100 * h.id_after:.0f}% of held-out faces recognised, was "
             f"{100 * h.id_before:.0f}%)"
         ),
-        training={**result.figures(), "final_fit": stats, "distance_ratio": ratio},
-    )
+        "training": {**result.figures(), "final_fit": stats, "distance_ratio": ratio},
+    }
+    if spec.parts:
+        # normalize(M2 normalize(M1 e)) is normalize(M2 M1 e): over a personal model, one
+        # matrix over the same fused base.
+        matrix = np.asarray(result.matrix, np.float64)
+        base_name = spec.name
+        if spec.head is not None:
+            matrix = matrix @ np.asarray(spec.head(), np.float64)
+            base_name = json.loads((_trained_meta(spec.name)).read_text())["base"]
+        meta = checkpoints.save_head(result.name, matrix, base=base_name, **common)
+    else:
+        base = load_base(result.base)
+        net = fold_into(base.net.eval(), base.architecture, result.matrix)
+        meta = checkpoints.save_trained(
+            result.name,
+            net,
+            base=base.spec_name,
+            architecture=base.architecture,
+            embedding_size=base.embedding_size,
+            **common,
+        )
     checkpoints.refresh_registry(result.name)
     get_spec(result.name)
     return meta
+
+
+def _trained_meta(name: str) -> Path:
+    from models.registry import trained_dir
+
+    return trained_dir() / f"{name}.json"
 
 
 def adopt(catalog_path: Path | None, result: PersonalResult, recluster: bool = True):

@@ -21,9 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from album.catalog.records import display_path
+    from album.scan.model_switch import switch_offer
 
     with open_catalog(args, must_exist=True) as cat:
         c = cat.counts()
+        offer = switch_offer(cat)
         runs = cat.scan_runs(limit=1)
         errors = cat.errors() if args.errors else []
         if args.json:
@@ -40,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
                 "faces_missing": c.faces_missing,
                 "people": c.people,
                 "embeddings": c.embeddings,
+                "better_model": offer.proposed if offer else None,
             }
             if args.errors:
                 out["error_files"] = [
@@ -72,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {display_path(p.path)}: {p.error}")
         elif c.photos_error:
             print("'album status --errors' lists the files that could not be read")
+        if offer:
+            print(f"\n{offer.words()}\nTo switch: album reembed --model {offer.proposed}")
     return 0

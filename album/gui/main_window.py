@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         self.viewer = None
         self.hidden_dialog: HiddenPeopleDialog | None = None
         self._pending_person: int | None = None  # opened before the core was loaded
+        self.model_offer: QMessageBox | None = None  # the switch offered once (see below)
         self._workers: set = set()
         self._shown_people: dict[int, PersonOverview] = {}  # the last overview, by id
 
@@ -370,6 +372,36 @@ class MainWindow(QMainWindow):
         if self._pending_person is not None:
             pid, self._pending_person = self._pending_person, None
             self.open_person(pid)
+        QTimer.singleShot(0, self.offer_default_model)
+
+    def offer_default_model(self) -> None:
+        """Once per catalog: a catalog on an earlier default model is offered the current one,
+        in words, with the time it takes (``album.scan.model_switch``)."""
+        from album.scan.model_switch import mark_offered, switch_offer
+
+        if self.runner.busy or not shiboken6.isValid(self):
+            return  # asked when the app next opens
+        offer = switch_offer(self.session.catalog)
+        if offer is None:
+            return
+        mark_offered(self.session.catalog)
+        box = QMessageBox(self, icon=QMessageBox.Icon.Question, text=offer.words())
+        box.setWindowTitle("A better face model")
+        box.setInformativeText("You can also switch later in Settings, under Face model.")
+        switch = box.addButton("Switch now", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(switch)
+
+        def answered() -> None:
+            if box.clickedButton() is switch:
+                device = str(self.settings.value("device", "auto"))
+                self.start_job(
+                    "Re-embedding", core.reembed_job(self.session.path, offer.proposed, device)
+                )
+
+        box.finished.connect(answered)
+        box.open()
+        self.model_offer = box
 
     # --- refreshing ---------------------------------------------------------------------------
 
@@ -741,7 +773,7 @@ class MainWindow(QMainWindow):
                     core.train_job(
                         self.session.path,
                         base,
-                        f"{base}-mine-{time.strftime('%Y%m%d-%H%M')}",
+                        personal_model_name(base),
                         str(self.settings.value("device", "auto")),
                     ),
                 ),
@@ -789,3 +821,9 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(Exception):  # the failure itself is what the user must see
             self.refresh()
         self.show_error(f"{name} failed", str(err), err.details)
+
+
+def personal_model_name(base: str) -> str:
+    """A new personal model's name: its base's, made a file name ("dlib+sface" ->
+    "dlib-sface"), with the date and time."""
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '-', base)}-mine-{time.strftime('%Y%m%d-%H%M')}"

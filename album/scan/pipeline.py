@@ -42,7 +42,7 @@ from album.scan.writer import FoundFace, Outcome, ScanWriter
 from models.detector import DetectedFace, FaceDetector
 from models.embedder import Embedder
 from models.pose import estimate_yaw
-from models.registry import DEFAULT_MODEL
+from models.registry import default_model
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Scanner:
         self.settings = settings or ScanSettings()
         model = catalog.model
         if embedder is None:
-            embedder = Embedder(model or DEFAULT_MODEL, device=device)
+            embedder = Embedder(model or default_model(), device=device)
         if model is not None and embedder.name != model:
             raise ModelMismatchError(
                 f"the catalog's faces are embedded with {model!r}, not {embedder.name!r}; "
