@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,31 +73,21 @@ def save_trained(
 ) -> Path:
     """Write ``<name>.safetensors`` and ``<name>.json`` (weights first, metadata last, so the
     registry never sees metadata without its weights) and return the JSON path."""
-    from models.registry import trained_dir
-
-    check_name(name)
-    folder = Path(folder) if folder is not None else trained_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = folder / f"{name}.safetensors"
-    tmp = weights.with_name(weights.name + ".tmp")
-    save_file(_state_dict(net), str(tmp), metadata={"name": name, "architecture": architecture})
-    os.replace(tmp, weights)
-    meta = {
-        "name": name,
-        "base": base,
-        "architecture": architecture,
-        "init": init,
-        "embedding_size": int(embedding_size),
-        "threshold": float(threshold),
-        "calibration": [float(c) for c in calibration] if calibration else None,
-        "description": description,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "sha256": _sha256(weights),
-        "training": training or {},
-    }
-    meta_path = folder / f"{name}.json"
-    _write_json(meta_path, meta)
-    return meta_path
+    return _save_model(
+        name,
+        lambda tmp: save_file(
+            _state_dict(net), str(tmp), metadata={"name": name, "architecture": architecture}
+        ),
+        folder,
+        base=base,
+        architecture=architecture,
+        init=init,
+        embedding_size=int(embedding_size),
+        threshold=threshold,
+        calibration=calibration,
+        description=description,
+        training=training,
+    )
 
 
 def save_head(
@@ -115,23 +106,49 @@ def save_head(
     (``models.trained.HEAD``), written like :func:`save_trained`; returns the JSON path."""
     from safetensors.numpy import save_file as save_numpy
 
-    from models.registry import trained_dir
     from models.trained import HEAD
+
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    return _save_model(
+        name,
+        lambda tmp: save_numpy(
+            {"matrix": matrix}, str(tmp), metadata={"name": name, "architecture": HEAD}
+        ),
+        folder,
+        base=base,
+        architecture=HEAD,
+        init=init,
+        embedding_size=int(matrix.shape[0]),
+        threshold=threshold,
+        calibration=calibration,
+        description=description,
+        training=training,
+    )
+
+
+def _save_model(
+    name: str,
+    write_weights: Callable[[Path], None],
+    folder: Path | None,
+    *,
+    threshold: float,
+    calibration: tuple[float, float] | None,
+    description: str,
+    training: dict | None,
+    **fields: Any,
+) -> Path:
+    from models.registry import trained_dir
 
     check_name(name)
     folder = Path(folder) if folder is not None else trained_dir()
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / f"{name}.safetensors"
     tmp = weights.with_name(weights.name + ".tmp")
-    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-    save_numpy({"matrix": matrix}, str(tmp), metadata={"name": name, "architecture": HEAD})
+    write_weights(tmp)
     os.replace(tmp, weights)
     meta = {
         "name": name,
-        "base": base,
-        "architecture": HEAD,
-        "init": init,
-        "embedding_size": int(matrix.shape[0]),
+        **fields,  # base, architecture, init, embedding_size
         "threshold": float(threshold),
         "calibration": [float(c) for c in calibration] if calibration else None,
         "description": description,

@@ -66,26 +66,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_engine(args: argparse.Namespace) -> int:
     from album.evaluation.engine_bench import run_engine_bench
+    from models.engine import engine_choice
     from models.registry import DEFAULT_MODEL
 
     if not args.data.is_dir():
         raise UserError(f"{args.data}: not found; pass --data with the LFW folder")
-    f = run_engine_bench(
-        args.data,
-        args.model or DEFAULT_MODEL,
-        args.device,
-        photos=args.photos,
-        flip=False if args.no_flip else None,
-    )
-    print(f"device              {f.device} ({f.threads} threads)")
-    print(
-        f"detection           {f.detect_photos_per_s:.2f} photos/s at 1600x1200 "
-        f"({f.faces_per_photo:.1f} faces per photo, min face 40 px)"
-    )
-    flip = " (with mirrored chip)" if f.embed_flip else ""
-    print(f"embedding batch 1   {f.embed_faces_per_s_batch1:.1f} faces/s{flip}")
-    print(f"embedding batch 32  {f.embed_faces_per_s_batch32:.1f} faces/s{flip}")
-    print(f"peak RSS            {f.peak_rss_mb:.0f} MiB")
+    # Both engines in one run (same photos, same machine), unless one was named.
+    engines = [args.engine] if args.engine else sorted({"torch", engine_choice()})
+    rows = [
+        run_engine_bench(
+            args.data,
+            args.model or DEFAULT_MODEL,
+            args.device,
+            photos=args.photos,
+            flip=False if args.no_flip else None,
+            engine=engine,
+        )
+        for engine in engines
+    ]
+    print(f"model               {args.model or DEFAULT_MODEL}")
+    for f in rows:
+        print(f"{f.engine} ({f.device}, {f.threads} threads)")
+        print(
+            f"  detection         {f.detect_photos_per_s:.2f} photos/s at 1600x1200 "
+            f"({f.faces_per_photo:.1f} faces per photo, min face 40 px)"
+        )
+        print(f"  embedding batch 1  {f.embed_faces_per_s_batch1:.1f} faces/s")
+        print(f"  embedding batch 32 {f.embed_faces_per_s_batch32:.1f} faces/s")
+    print(f"peak RSS            {max(f.peak_rss_mb for f in rows):.0f} MiB (both runs)")
     return 0
 
 

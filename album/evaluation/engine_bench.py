@@ -19,6 +19,7 @@ from models.embedder import Embedder
 @dataclass
 class EngineFigures:
     device: str
+    engine: str
     threads: int
     detect_photos_per_s: float
     faces_per_photo: float
@@ -72,12 +73,17 @@ def _rate(fn, items: int, min_seconds: float = 3.0) -> float:
 
 
 def run_engine_bench(
-    lfw: Path, model: str, device: str | None, photos: int = 8, flip: bool | None = None
+    lfw: Path,
+    model: str,
+    device: str | None,
+    photos: int = 8,
+    flip: bool | None = None,
+    engine: str | None = None,
 ) -> EngineFigures:
     import torch
 
-    embedder = Embedder(model, device=device, flip=flip)
-    detector = FaceDetector(device=embedder.device)
+    embedder = Embedder(model, device=device, flip=flip, engine=engine)
+    detector = FaceDetector(device=embedder.device, engine=engine)
     images = synthetic_photos(lfw, photos)
     found: list[int] = []
 
@@ -94,6 +100,7 @@ def run_engine_bench(
     e32 = _rate(lambda: embedder.embed_chips(chips32), 32)
     return EngineFigures(
         device=str(embedder.device),
+        engine=f"detector {detector.engine}, embedder {embedder.engine}",
         threads=torch.get_num_threads(),
         detect_photos_per_s=det_rate,
         faces_per_photo=float(np.mean(found)),
