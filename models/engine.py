@@ -52,10 +52,24 @@ def engine_choice(engine: str | None = None) -> str:
 
 def openvino_available() -> bool:
     try:
-        import openvino  # noqa: F401
+        _openvino()
     except Exception:  # a broken install counts as absent: torch still works
         return False
     return True
+
+
+def _openvino():
+    """The ``openvino`` module, imported without its usage telemetry.
+
+    Importing openvino sends a usage event to its makers (and writes an id under ~/intel)
+    unless the user opted out; a photo app must not report its use. openvino falls back to
+    a silent stand-in when ``openvino_telemetry`` cannot be imported, so it is made
+    unimportable in this process first.
+    """
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+
+    return openvino
 
 
 class OpenVinoNet:
@@ -104,8 +118,7 @@ def compile_network(
         return None
     threads = threads or torch.get_num_threads()
     try:
-        import openvino as ov
-
+        ov = _openvino()
         precision = "bf16" if bf16 else "f32"
         core = ov.Core()
         # From the file where possible, not a model object: OpenVINO maps the weights and keeps
@@ -135,19 +148,19 @@ def compile_network(
 
 def _taking_uint8(model, mean: float, scale: float):
     """``model`` with uint8 images as input, converted and normalized inside it."""
-    from openvino import Type
+    ov = _openvino()
     from openvino.preprocess import PrePostProcessor
 
     ppp = PrePostProcessor(model)
-    ppp.input().tensor().set_element_type(Type.u8)
-    ppp.input().preprocess().convert_element_type(Type.f32).mean(mean).scale(scale)
+    ppp.input().tensor().set_element_type(ov.Type.u8)
+    ppp.input().preprocess().convert_element_type(ov.Type.f32).mean(mean).scale(scale)
     return ppp.build()
 
 
 def network_key(net: torch.nn.Module, input_shape: Sequence[int]) -> str:
     """What the converted model depends on: the weights, the module's code, the input shape,
     and the OpenVINO and cache versions."""
-    import openvino as ov
+    ov = _openvino()
 
     h = hashlib.sha256()
     h.update(json.dumps([_CACHE_VERSION, ov.__version__, list(input_shape)]).encode())
@@ -173,7 +186,7 @@ def _sha256(path: Path) -> str:
 def _converted(net: torch.nn.Module, name: str, input_shape: Sequence[int]) -> Path:
     """The cached OpenVINO model of ``net`` (its .xml; the weights sit beside it in .bin),
     converted and written first when missing, stale or damaged."""
-    import openvino as ov
+    ov = _openvino()
 
     key = network_key(net, input_shape)
     folder = engine_cache_dir()

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from models import engine
-from tests.conftest import lfw_image
+from tests.conftest import ROOT, lfw_image
 
-pytest.importorskip("openvino")
+if not engine.openvino_available():  # imported through the engine: never with its telemetry
+    pytest.skip("OpenVINO is not installed", allow_module_level=True)
 
 
 class Small(torch.nn.Module):
@@ -135,3 +136,21 @@ def test_detector_and_embedders_agree_with_the_torch_ports(lfw):
         chips = ref.chips(group, found["torch"])
         cosine = (ref.embed_chips(chips) * fast.embed_chips(chips)).sum(axis=1)
         assert cosine.min() >= 0.999, (model, cosine)
+
+
+def test_openvino_is_imported_without_its_usage_telemetry(tmp_path) -> None:
+    """Importing openvino reports its use to its makers and writes an id under ~/intel
+    unless that package is kept out: a fresh process through the engine writes nothing."""
+    import subprocess
+    import sys
+
+    code = (
+        "from models.engine import openvino_available, compile_network; import sys, torch; "
+        "assert openvino_available(); "
+        "net = torch.nn.Conv2d(3, 2, 3).eval(); "
+        "assert compile_network(net, 'tiny', (-1, 3, 8, 8), False, 1) is not None; "
+        "assert sys.modules['openvino_telemetry'] is None"
+    )
+    env = {**__import__("os").environ, "HOME": str(tmp_path), "ALBUM_ENGINE_CACHE": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+    assert not (tmp_path / "intel").exists()
