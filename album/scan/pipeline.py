@@ -353,12 +353,19 @@ class Scanner:
 
     def _start(self, batch: list[Prepared], pool: ThreadPoolExecutor, times: StageTimes) -> Future:
         """Detect ``batch``'s faces here; align and embed them in ``pool``."""
+        todo, detections = self._detect_batch(batch, times)
+        return pool.submit(self._embed_faces, batch, todo, detections, times)
+
+    def _detect_batch(
+        self, batch: list[Prepared], times: StageTimes
+    ) -> tuple[list[int], list[list[DetectedFace] | None]]:
+        """The indices of ``batch``'s decoded photos, and their faces."""
         times.read += sum(p.seconds for p in batch)
         todo = [i for i, p in enumerate(batch) if p.image is not None and p.error is None]
         start = time.perf_counter()
         detections = self._detect([batch[i] for i in todo]) if todo else []
         times.detect += time.perf_counter() - start
-        return pool.submit(self._embed_faces, batch, todo, detections, times)
+        return todo, detections
 
     def _store(
         self,
@@ -397,9 +404,7 @@ class Scanner:
         if again:  # content that looked catalogued when read, but is not any more
             s = self.settings
             redo = [read_photo(p.entry, (), s.decode_side, s.detect_side) for p in again]
-            summary.times.read += sum(p.seconds for p in redo)
-            todo = [i for i, p in enumerate(redo) if p.image is not None and p.error is None]
-            detections = self._detect([redo[i] for i in todo]) if todo else []
+            todo, detections = self._detect_batch(redo, summary.times)
             found = self._embed_faces(redo, todo, detections, summary.times)
             self._store(redo, found, writer, meter, summary, known)
 
