@@ -134,7 +134,7 @@ class FaceDetector:
             for none.
         retry_side: longer side of the turned images.
         engine, precision: what runs the networks (``models.engine``) and in what precision
-            (``models.embedder.use_bf16``; by default bfloat16 only for P-Net, see below).
+            (``models.embedder.use_bf16``; default float32, see below).
     """
 
     def __init__(
@@ -160,20 +160,15 @@ class FaceDetector:
         self.device = resolve_device(device)
         from models.embedder import use_bf16
 
-        # P-Net in bfloat16 where the CPU has it (it only proposes candidates; 30% of the
-        # cascade's time saved); R-Net and O-Net in float32 unless asked: in bfloat16 their
-        # scores and landmarks move enough to lose side views (CFP: 4 more of 3,500 faces
-        # missed, frontal-profile accuracy 0.8 points lower).
-        precisions = (
-            use_bf16(self.device, precision),
-            use_bf16(self.device, precision or "fp32"),
-            use_bf16(self.device, precision or "fp32"),
-        )
+        # float32 unless asked, on every engine: in bfloat16, P-Net's proposals and O-Net's
+        # scores move enough to lose faces (CFP, 3,500 faces: 12 more missed with P-Net alone
+        # in bfloat16, frontal-profile accuracy 0.7 points lower; all three, 0.8 lower).
+        bf16 = use_bf16(self.device, precision or "fp32")
         self.nets = []
         # P-Net is fully convolutional (any image size); R-Net and O-Net take fixed crops.
         shapes = ((-1, 3, -1, -1), (-1, 3, 24, 24), (-1, 3, 48, 48))
-        for net, name, shape, bf16 in zip(
-            load_mtcnn(self.device), ("pnet", "rnet", "onet"), shapes, precisions, strict=True
+        for net, name, shape in zip(
+            load_mtcnn(self.device), ("pnet", "rnet", "onet"), shapes, strict=True
         ):
             compiled = None
             net = net.to(memory_format=torch.channels_last)
@@ -308,12 +303,11 @@ def detection_version(device: str | torch.device | None = None) -> str:
     detection code, the engine and the precision it runs in on ``device``."""
     import hashlib
 
-    from models.embedder import use_bf16
     from models.engine import engine_choice
 
     dev = resolve_device(device)
     engine = engine_choice() if dev.type == "cpu" else "torch"
-    h = hashlib.blake2b(f"{engine}|pnet-bf16={use_bf16(dev)}|".encode(), digest_size=10)
+    h = hashlib.blake2b(f"{engine}|fp32|".encode(), digest_size=10)
     for module in ("detector.py", "mtcnn.py", "mtcnn_nets.py"):
         h.update((Path(__file__).parent / module).read_bytes())
     return h.hexdigest()
