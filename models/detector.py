@@ -161,8 +161,8 @@ class FaceDetector:
         from models.embedder import use_bf16
 
         # float32 unless asked, on every engine: in bfloat16, P-Net's proposals and O-Net's
-        # scores move enough to lose faces (CFP, 3,500 faces: 12 more missed with P-Net alone
-        # in bfloat16, frontal-profile accuracy 0.7 points lower; all three, 0.8 lower).
+        # scores move enough to lose faces (CFP's 3,500 photos: P-Net alone in bfloat16 missed
+        # 4 more faces, frontal-profile accuracy 0.7 points lower; all three 4 and 0.8).
         bf16 = use_bf16(self.device, precision or "fp32")
         self.nets = []
         # P-Net is fully convolutional (any image size); R-Net and O-Net take fixed crops.
