@@ -17,6 +17,8 @@ choice; ``auto`` takes OpenVINO when it imports.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import logging
@@ -142,10 +144,19 @@ def compile_network(
                 "CACHE_DIR": str(engine_cache_dir() / "compiled"),
             },
         )
+        _give_back_freed_memory()  # the torch module's copies and the hashing's buffers
         return OpenVinoNet(compiled, precision, threads)
     except Exception:
         log.warning("OpenVINO could not compile %s; running it with torch", name, exc_info=True)
         return None
+
+
+def _give_back_freed_memory() -> None:
+    """Return freed heap memory to the system (glibc keeps it otherwise: 50 MB after loading
+    the fused model here). Elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _taking_uint8(model, mean: float, scale: float):

@@ -42,8 +42,10 @@ def scan_figures(args: argparse.Namespace, model: str, engine: str) -> dict:
         out = Path(tmp) / "figures.json"
         cmd = _album(
             engine, "bench", "scan", str(args.folder), "--truth", str(args.truth),
-            "--model", model, "--batch", str(args.batch), "--json", str(out),
+            "--model", model, "--json", str(out),
         )  # fmt: skip
+        if args.batch:
+            cmd += ["--batch", str(args.batch)]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

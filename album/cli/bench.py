@@ -45,7 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="torch threads (default: CPU cores - 1, at least 1)",
     )
-    scan.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
+    scan.add_argument(
+        "--batch", type=int, default=None, help="photos per step and commit (default 4)"
+    )
     scan.add_argument("--model", default=None, help="embedder name (default: the default model)")
     scan.add_argument(
         "--min-size",
@@ -98,9 +100,8 @@ def run_engine(args: argparse.Namespace) -> int:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from album.cli.scan import set_threads
+    from album.cli.scan import scan_settings, set_threads
     from album.scan.bench import run_scan_bench
-    from album.scan.pipeline import ScanSettings
 
     if not args.folder.is_dir():
         raise UserError(f"{args.folder}: not a folder")
@@ -115,7 +116,7 @@ def run_scan(args: argparse.Namespace) -> int:
         args.folder,
         args.truth,
         args.device,
-        ScanSettings(batch_size=max(1, args.batch)),
+        scan_settings(args),
         min_size=args.min_size,
         model=args.model,
     )

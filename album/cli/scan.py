@@ -43,7 +43,7 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read again the unchanged files that could not be read before",
     )
-    p.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
+    p.add_argument("--batch", type=int, default=None, help="photos per step and commit (default 4)")
     p.add_argument(
         "--threads",
         type=int,
@@ -128,15 +128,20 @@ def ctrl_c_cancels(control) -> Iterator[None]:
         signal.signal(signal.SIGINT, old)
 
 
+def scan_settings(args: argparse.Namespace):
+    """The scan's settings, with ``--batch`` where given."""
+    from album.scan import ScanSettings
+
+    return ScanSettings(batch_size=max(1, args.batch)) if args.batch else ScanSettings()
+
+
 def make_scanner(args: argparse.Namespace, catalog):
-    from album.scan import ModelMismatchError, Scanner, ScanSettings
+    from album.scan import ModelMismatchError, Scanner
     from models.registry import WeightsMissingError
 
     set_threads(args.threads)
     try:
-        return Scanner(
-            catalog, settings=ScanSettings(batch_size=max(1, args.batch)), device=args.device
-        )
+        return Scanner(catalog, settings=scan_settings(args), device=args.device)
     except (ModelMismatchError, WeightsMissingError, KeyError, RuntimeError) as exc:
         raise UserError(str(exc)) from None
 
