@@ -23,6 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     eng.add_argument("--model", default=None)
     eng.add_argument("--photos", type=int, default=8, help="number of 1600x1200 test photos")
     eng.add_argument("--no-flip", action="store_true", help="embed without the mirrored chip")
+    eng.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per network (default: as a scan, CPU cores - 1, at least 1)",
+    )
     eng.set_defaults(run=run_engine)
     scan = what.add_parser(
         "scan",
@@ -67,12 +73,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_engine(args: argparse.Namespace) -> int:
+    from album.cli.scan import set_threads
     from album.evaluation.engine_bench import run_engine_bench
     from models.engine import engine_choice
     from models.registry import DEFAULT_MODEL
 
     if not args.data.is_dir():
         raise UserError(f"{args.data}: not found; pass --data with the LFW folder")
+    set_threads(args.threads)
     # Both engines in one run (same photos, same machine), unless one was named.
     engines = [args.engine] if args.engine else sorted({"torch", engine_choice()})
     rows = [
