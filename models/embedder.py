@@ -119,7 +119,7 @@ class Embedder:
                 chunk = min(chunk or COMPILED_CHUNK, COMPILED_CHUNK)
             run = self.compiled or self.net
             assert run is not None
-            autocast = self.bf16 and self.compiled is None  # OpenVINO was compiled for it
+            autocast = self.bf16 and self.compiled is None  # compiled: in its own precision
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=autocast):
                 if chunk and len(x) > chunk:
                     y = torch.cat([run(part) for part in x.split(chunk)]).float()

@@ -3,10 +3,11 @@
 The project's networks are torch ports (``dlib_resnet``, ``sface``, MTCNN); torch stays their
 home for training and the fallback for everything. For inference on a CPU, OpenVINO fuses each
 convolution with its activation and pooling and picks kernels for the CPU it runs on, which
-torch's eager mode cannot: per chip, dlib-resnet-v1 2.6 ms against 3.4 ms, SFace 7.5 ms against
-8.2 ms (bf16 on a 2-core AVX512-BF16 EPYC; SFace 13 ms against 20 ms in fp32), and the MTCNN
-cascade 20% less time per photo. ONNX Runtime was measured too and was no faster than torch
-(``benchmarks/engines.py`` prints all three).
+torch's eager mode cannot. Per chip at batch 8 on one core of a 2-core AVX512-BF16 EPYC:
+dlib-resnet-v1 2.6 ms against torch's 3.4 ms in bfloat16 (4.8 against 5.7 in float32), SFace
+7.5 against 8.2 (13.2 against 20.4); ONNX Runtime 1.32 on the same ports exported to ONNX was
+no faster than torch in float32 (5.1 and 19.0 ms), so it is not used. MTCNN, which stays in
+float32 (see ``models.detector``), gains a few percent (``album bench engine``).
 
 A network is converted once, from the torch module itself (no ONNX export), and cached
 (``models.paths.engine_cache_dir``) under a key made of its weights, its code and the
