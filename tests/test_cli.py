@@ -93,3 +93,26 @@ def test_help(args, capsys) -> None:
         main(args)
     assert exc.value.code == 0
     assert "usage: album" in capsys.readouterr().out
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    """`album people | head`: no BrokenPipeError traceback when the reader goes away."""
+    import subprocess
+    import sys
+
+    from album.catalog import Catalog
+    from album.people import PeopleService
+    from album.people.synthetic import fill_catalog, synthetic_people
+
+    x, _ = synthetic_people(1500, 2, spread=0.2, seed=1)
+    with Catalog(tmp_path / "c.db") as cat:
+        fill_catalog(cat, x, list(range(len(x))))
+        PeopleService(cat).recluster()
+    cmd = [sys.executable, "-m", "album", "--library", str(tmp_path / "c.db"), "people"]
+    cmd += ["--limit", "5000"]  # more than a pipe holds
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does once it has its line
+    err = proc.stderr.read().decode()
+    proc.wait(60)
+    assert first and "Traceback" not in err and "BrokenPipe" not in err, err

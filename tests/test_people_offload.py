@@ -132,3 +132,37 @@ def test_the_worker_gives_way_to_the_app(child) -> None:
     assert pid != os.getpid()
     parent = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, parent + offload.CHILD_NICENESS)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_the_worker_ends_when_the_app_is_killed(sig) -> None:
+    """A program killed while its worker exists (here between groupings; a grouping in
+    progress lets go of the GIL often enough) leaves no orphan behind."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; from album.people import offload; offload.use_child_process(); "
+        "print(offload.worker_pid(), flush=True); sys.stdin.read()"
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        worker = int(app.stdout.readline())
+        os.kill(worker, 0)  # alive
+        app.send_signal(sig)
+        app.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the worker outlived the app by 10 s")
+    finally:
+        app.kill()
+        app.wait()

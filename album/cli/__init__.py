@@ -62,7 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.engine:  # read by models.engine wherever a network is loaded
         os.environ["ALBUM_ENGINE"] = args.engine
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below, not at exit
+        return code
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`album people | head`): not an error to
+        # report. Later writes (the interpreter's own flush at exit) go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

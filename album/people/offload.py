@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import fields
@@ -127,7 +128,7 @@ def _get_pool() -> ProcessPoolExecutor | None:
         if _pool is None:
             try:
                 _pool = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_cpu
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init
                 )
             except (OSError, ValueError, ImportError) as exc:  # no processes here
                 log.warning("clustering in-process: no worker process (%s)", exc)
@@ -148,10 +149,24 @@ def _give_up(exc: BaseException) -> None:
 # --- in the worker process -------------------------------------------------------------------
 
 
-def _yield_cpu() -> None:
-    """The worker gives way to the program that started it (its window, its scan)."""
+def _child_init() -> None:
+    """The worker gives way to the program that started it (its window, its scan), and ends
+    when that program is gone: killed (SIGTERM, SIGKILL, a crash), the program cannot stop
+    it, and a grouping in progress would otherwise run on for minutes, orphaned."""
     with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
         os.nice(CHILD_NICENESS)
+    threading.Thread(
+        target=_end_with_parent, args=(os.getppid(),), daemon=True, name="album-parent-watch"
+    ).start()
+
+
+def _end_with_parent(parent: int, every: float = 0.5) -> None:
+    """Exit this process once it no longer has ``parent`` (on POSIX an orphan is re-parented;
+    the check runs whenever the clustering lets go of the GIL, at least every few seconds)."""
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _warm() -> int:
