@@ -384,7 +384,10 @@ class MainWindow(QMainWindow):
         offer = switch_offer(self.session.catalog)
         if offer is None:
             return
-        mark_offered(self.session.catalog)
+        try:
+            mark_offered(self.session.catalog)
+        except sqlite3.OperationalError:  # busy: another program writes the catalog
+            return  # asked when the app next opens
         box = QMessageBox(self, icon=QMessageBox.Icon.Question, text=offer.words())
         box.setWindowTitle("A better face model")
         box.setInformativeText("You can also switch later in Settings, under Face model.")
