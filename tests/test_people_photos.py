@@ -117,3 +117,57 @@ def test_album_photos_command(album, capsys) -> None:
     assert doc[0]["people"] == [{"id": doc[0]["people"][0]["id"], "name": "Cy"}]
     assert main([*lib, "photos", "--person", "Nobody"]) == 2
     assert "no person named 'Nobody'" in capsys.readouterr().err
+
+
+def test_only_these_people_and_without_someone(album) -> None:
+    db, ids = album
+    with Catalog(db) as cat:
+        svc = PeopleService(cat)
+        ada, bo, cy = (svc.find(n).id for n in ("Ada", "Bo", "Cy"))
+        # Ada and Bo and nobody else: photo 0 and its copy (photo 1 also shows Cy).
+        assert names(photos_with(cat, [ada, bo], only=True)) == [
+            "copy/" + name_of(0),
+            "photos/" + name_of(0),
+        ]
+        # Ada or Bo, nobody else (photo 3 is missing; photo 4 has only its file date, 2030).
+        couple = photos_with(cat, [ada, bo], any_=True, only=True)
+        assert names(couple) == [
+            *("photos/" + name_of(n) for n in (4, 5, 2)),
+            "copy/" + name_of(0),
+            "photos/" + name_of(0),
+        ]
+        assert names(photos_with(cat, [ada], without=[cy])) == [
+            "photos/" + name_of(2),
+            "copy/" + name_of(0),
+            "photos/" + name_of(0),
+        ]
+        assert cy not in {q.id for p in photos_with(cat, [], without=[cy]) for q in p.people}
+        assert len(photos_with(cat, [], without=[cy])) == 9 - 4  # photos 1, 6, 7, 8 show Cy
+        with pytest.raises(ValueError, match="needs the people"):
+            photos_with(cat, [], only=True)
+        # Bo's face in photo 0 taken away: a face that is nobody's, a stranger.
+        svc.reject([ids[4]], bo)
+        assert svc.person_of(ids[4]) is None
+        alone = names(photos_with(cat, [ada], only=True))
+        assert alone == ["photos/" + name_of(2), "copy/" + name_of(0), "photos/" + name_of(0)]
+        strict = names(photos_with(cat, [ada], only=True, strangers=False))
+        assert strict == ["photos/" + name_of(2)]
+
+
+def test_album_photos_only_and_without(album, capsys) -> None:
+    db, _ids = album
+    lib = ["--library", str(db), "photos"]
+    assert main([*lib, "--person", "Ada", "--person", "Bo", "--only", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {os.path.basename(p["path"]) for p in doc} == {name_of(0)} and len(doc) == 2
+    assert main([*lib, "--person", "Bo", "--without", "cy", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(os.path.basename(p["path"]) for p in doc) == sorted(
+        [name_of(0), name_of(0), name_of(4), name_of(5)]
+    )
+    assert main([*lib, "--only"]) == 2
+    assert "--only needs --person" in capsys.readouterr().err
+    assert main([*lib, "--person", "Ada", "--no-strangers"]) == 2
+    assert "goes with --only" in capsys.readouterr().err
+    assert main([*lib, "--without", "Nobody"]) == 2
+    assert "no person named 'Nobody'" in capsys.readouterr().err

@@ -1,10 +1,12 @@
-"""``album photos [--person NAME_OR_ID]... [--any]``: the photos that show these people."""
+"""``album photos [--person P]... [--any] [--only [--no-strangers]] [--without P]...``: the
+photos that show these people (only them, or without someone)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from album.cli import UserError
 from album.cli._people import label, people_service
 
 
@@ -18,6 +20,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a person's name or id; repeat for photos showing all of them (none: every photo)",
     )
     p.add_argument("--any", action="store_true", help="photos showing any of the people given")
+    p.add_argument(
+        "--only",
+        action="store_true",
+        help="nobody else named or grouped in the photo (strangers in the background allowed)",
+    )
+    p.add_argument(
+        "--no-strangers",
+        action="store_true",
+        help="with --only: no other face at all, not even one that belongs to no one",
+    )
+    p.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ID",
+        help="leave out photos showing this person; repeat for several",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -26,9 +45,21 @@ def run(args: argparse.Namespace) -> int:
     from album.catalog.records import display_path
     from album.people.photos import photos_with
 
+    if args.only and not args.person:
+        raise UserError("--only needs --person: the people the photos may show")
+    if args.no_strangers and not args.only:
+        raise UserError("--no-strangers goes with --only")
     with people_service(args) as svc:
         ids = [svc.find(ref).id for ref in args.person]
-        photos = photos_with(svc.catalog, ids, any_=args.any)
+        without = [svc.find(ref).id for ref in args.without]
+        photos = photos_with(
+            svc.catalog,
+            ids,
+            any_=args.any,
+            only=args.only,
+            without=without,
+            strangers=not args.no_strangers,
+        )
     if args.json:
         doc = [
             {

@@ -1,4 +1,5 @@
-"""Photos by person: the photos that show all (or any) of some people, newest first.
+"""Photos by person: the photos that show all (or any) of some people, newest first; only them,
+or without someone.
 
 Read from the catalog's current positive assignments (confirmed, automatic, suggested; never
 rejected). Faces belong to photo *content*, so every file with that content counts, and only
@@ -32,11 +33,26 @@ class PersonPhoto:
     people: tuple[PhotoPerson, ...]  # named first (by name), then clusters by id
 
 
-def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[PersonPhoto]:
+def photos_with(
+    catalog,
+    person_ids: Iterable[int],
+    any_: bool = False,
+    only: bool = False,
+    without: Iterable[int] = (),
+    strangers: bool = True,
+) -> list[PersonPhoto]:
     """The photos showing every one of ``person_ids`` (any of them with ``any_``), newest first;
     no ids: every readable photo. Ids are taken as they are: resolve names and merges first
-    (``PeopleService.find``)."""
+    (``PeopleService.find``).
+
+    ``only``: nobody else named or grouped in the photo (a couple's photos, a family
+    portrait); faces that belong to no one (strangers in the background) are allowed unless
+    ``strangers`` is false. ``without``: none of these people in the photo.
+    """
     ids = sorted({int(i) for i in person_ids})
+    if only and not ids:
+        raise ValueError("'only' needs the people the photos may show")
+    excluded = {int(i) for i in without}
     params: list[object] = []
     hits = ""
     if ids:
@@ -49,7 +65,7 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
         )
         params = [*ids, 1 if any_ else len(ids)]
     rows = catalog.db.execute(
-        "SELECT ph.id, ph.path, ph.content_hash, ph.taken_at, ph.mtime_ns, p.id, p.name "
+        "SELECT ph.id, ph.path, ph.content_hash, ph.taken_at, ph.mtime_ns, p.id, p.name, f.id "
         f"FROM photos ph {hits}"
         "LEFT JOIN faces f ON f.content_hash = ph.content_hash "
         "LEFT JOIN assignments a ON a.face_id = f.id AND a.source != 'rejected' "
@@ -62,7 +78,8 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
     # One object and one sort key per person, not per (photo, person): 10,000 photos of one
     # person are 10,000 rows here.
     person: dict[int, PhotoPerson] = {}
-    for photo_id, path, digest, taken_at, mtime_ns, pid, name in rows:
+    with_strangers: set[int] = set()  # photos with a face that is nobody's
+    for photo_id, path, digest, taken_at, mtime_ns, pid, name, face_id in rows:
         if photo_id not in photos:
             photos[photo_id] = (path, digest, *taken_date(taken_at, mtime_ns))
             people[photo_id] = set()
@@ -70,6 +87,17 @@ def photos_with(catalog, person_ids: Iterable[int], any_: bool = False) -> list[
             people[photo_id].add(pid)
             if pid not in person:
                 person[pid] = PhotoPerson(pid, name)
+        elif face_id is not None:
+            with_strangers.add(photo_id)
+    wanted = set(ids)
+    for photo_id in list(photos):
+        seen = people[photo_id]
+        if (
+            (seen & excluded)
+            or (only and not seen <= wanted)
+            or (only and not strangers and photo_id in with_strangers)
+        ):
+            del photos[photo_id]
     order = {
         pid: i
         for i, pid in enumerate(
