@@ -368,6 +368,32 @@ def test_library_timeline_filtered_by_people(qtbot, dated: Path, tmp_path: Path)
     assert page.people == [bo]
     assert page.model.photo_ids() == [p.photo_id for p in photos_with(cat, [bo])]
 
+    # Only them, and without someone: "-name" leaves a person out.
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.mode.setCurrentIndex(page.mode.findData("only"))
+    assert page.model.photo_ids() == [p.photo_id for p in photos_with(cat, [bo], only=True)]
+    assert page.counts.text() == "4 photos with only Bo"
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
+    assert page.people == [] and page.without == [] and page.counts.text() == "12 photos"
+    page.add.clear()  # still holds "Nobody", typed above
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.keyClicks(page.add, "-ada")
+        qtbot.keyClick(page.add, Qt.Key.Key_Return)
+    assert page.people == [] and page.without == [ada]
+    assert page.model.photo_ids() == [p.photo_id for p in photos_with(cat, [], without=[ada])]
+    assert page.counts.text() == "8 photos without Ada" and page.with_label.text() == "Without:"
+    assert page.chips.itemAt(0).widget().text().startswith("not Ada")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.keyClicks(page.add, "Bo")
+        qtbot.keyClick(page.add, Qt.Key.Key_Return)
+    assert page.people == [bo] and page.without == [ada]
+    assert page.counts.text() == "4 photos with only Bo, without Ada"
+    shot(qtbot, w, w.thumbs, "library-without")
+    with qtbot.waitSignal(page.loaded, timeout=10_000):  # its chip takes Ada out of the filter
+        qtbot.mouseClick(page.chips.itemAt(1).widget(), Qt.MouseButton.LeftButton)
+    assert page.without == [] and page.counts.text() == "4 photos with only Bo"
+
     # From the People grid: select two people, "Photos with them together".
     w.show_people()
     pv = w.people_page.view

@@ -604,7 +604,7 @@ class MainWindow(QMainWindow):
         """Every photo by month; with ``person_ids``, the photos showing all of them."""
         self.stack.setCurrentWidget(self.library_page)
         if person_ids:
-            self.library_page.set_people(person_ids, any_=False)
+            self.library_page.set_people(person_ids, any_=False, without=[])
         else:
             self.library_page.reload()
         self.library_page.view.setFocus()
