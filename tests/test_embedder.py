@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import lfw_image
 
-from models.embedder import Embedder, distance
+from models.embedder import Embedder, distance, pad_batch
 from models.registry import WeightsMissingError, get_spec, list_specs
 
 
@@ -37,6 +37,11 @@ def test_batch_size_does_not_change_embeddings(lfw, detector, embedder) -> None:
     alone = np.stack([embedder.embed_chips(c[None])[0] for c in chips])
     assert np.abs(together - alone).max() < 1e-4
     assert embedder.embed_chips(chips[:0]).shape == (0, embedder.spec.embedding_size)
+    # On a GPU each batch is padded with blank chips to one size: the real rows are unchanged.
+    padded = pad_batch(chips, 8)
+    assert padded.shape == (8, *chips.shape[1:]) and not padded[4:].any()
+    assert pad_batch(chips, 3) is chips
+    assert np.abs(embedder.embed_chips(padded)[:4] - together).max() < 1e-4
 
 
 def test_flip_changes_the_embedding_only_slightly(lfw, detector) -> None:
