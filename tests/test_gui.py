@@ -293,6 +293,64 @@ def test_move_selected_faces_to_a_new_person(qtbot, window) -> None:
     assert not {f.face_id for f in svc.faces_of(pid)} & set(moving)
 
 
+def test_split_a_person_who_is_two_people(qtbot, window) -> None:
+    w = window
+    svc = w.session.people
+    a = _open(qtbot, w, 0)
+    page = w.person_page
+    qtbot.keyClick(page.view, Qt.Key.Key_Escape)
+    b = _open(qtbot, w, 1)
+    svc.merge(b, a)  # two people in one, as a grouping could leave them
+    svc.name(a, "Ada")
+    w.refresh()
+    page.show_person(a)
+    faces = {f.face_id for f in svc.faces_of(a)}
+    assert len({_truth(w, f) for f in faces}) == 2
+    before = svc.catalog.db.execute("SELECT * FROM assignments ORDER BY 1, 2").fetchall()
+
+    qtbot.mouseClick(page.split_person, Qt.MouseButton.LeftButton)
+    dialog = w.split_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.windowTitle() == "Split Ada"
+    qtbot.waitUntil(lambda: dialog.proposal is not None, timeout=20_000)
+    groups = dialog.proposal.groups
+    assert len(groups) == 2 and dialog.apply_button.isEnabled()
+    for g in groups:  # each group is one of the two people
+        assert len({_truth(w, f) for f in g.faces}) == 1
+    keep, other = dialog.proposal.keep, 1 - dialog.proposal.keep
+    assert dialog.choices[keep].currentText() == "Stays Ada"
+    assert dialog.choices[other].currentText() == "New person"
+    shot(qtbot, dialog, w.thumbs, "split")
+    edit = dialog.choices[other].lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "Bea")
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    bea = svc.by_name("Bea")
+    assert bea is not None
+    assert {f.face_id for f in svc.faces_of(bea.id)} == set(groups[other].faces)
+    assert {f.face_id for f in svc.faces_of(a)} == set(groups[keep].faces)
+    assert svc.history(1)[0].summary.startswith("split 4 faces of Ada into Bea")
+
+    w.a_undo.trigger()  # one undo step
+    after = svc.catalog.db.execute("SELECT * FROM assignments ORDER BY 1, 2").fetchall()
+    assert after == before and svc.by_name("Bea") is None
+
+    # The People grid's context menu offers it too; a person of one face says why not.
+    qtbot.keyClick(page.view, Qt.Key.Key_Escape)
+    grid = w.people_page.view
+    grid.setCurrentIndex(grid.model().index(0, 0))
+    w.people_page.split_action.trigger()
+    dialog = w.split_dialog
+    qtbot.waitUntil(lambda: dialog.proposal is not None, timeout=20_000)
+    assert dialog.person.id == w.people_page.selected_people()[0]
+    alone = svc.split(a, [groups[keep].faces[0]], "Solo")
+    w.open_split(alone.id)
+    dialog = w.split_dialog
+    qtbot.waitUntil(lambda: "nothing to split" in dialog.status.text(), timeout=20_000)
+    assert not dialog.apply_button.isEnabled()
+    dialog.close()
+
+
 def test_same_person_dialog_answers_with_keys(qtbot, window) -> None:
     """The queue's questions are answered with N; a pair the user picks with S then Y. Each
     answer is stored as a constraint, and closing the dialog re-clusters with them."""

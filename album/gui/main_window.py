@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         self.pair_dialog = None
         self.viewer = None
         self.hidden_dialog: HiddenPeopleDialog | None = None
+        self.split_dialog = None  # the "Split…" dialog, while open
         self._pending_person: int | None = None  # opened before the core was loaded
         self.model_offer: QMessageBox | None = None  # the switch offered once (see below)
         self._workers: set = set()
@@ -224,6 +225,8 @@ class MainWindow(QMainWindow):
         self.people_page.hide_requested.connect(self.hide_people)
         self.people_page.hidden_requested.connect(self.show_hidden_people)
         self.people_page.photos_requested.connect(self.show_library)
+        self.people_page.split_requested.connect(self.open_split)
+        self.person_page.split_requested.connect(self.open_split)
         self.person_page.back.connect(self.show_people)
         self.person_page.open_face.connect(self.open_face_photo)
         self.person_page.open_photo.connect(self.open_photo)
@@ -578,6 +581,18 @@ class MainWindow(QMainWindow):
             lambda s: [s.hide(pid) for pid in person_ids],
             f"Hid {what}; “Hidden people” shows them again",
         )
+
+    def open_split(self, person_id: int) -> None:
+        """The "Split…" dialog for a person who is really two or more people."""
+        from album.gui.split_dialog import SplitDialog
+
+        if not self.ready:
+            self.show_message("Still loading the face engine: try again in a moment", error=True)
+            return
+        if self.split_dialog is not None:
+            self.split_dialog.close()
+        self.split_dialog = SplitDialog(self.session, self.thumbs, self.op, person_id, self)
+        self.split_dialog.show()
 
     def show_hidden_people(self) -> None:
         from album.people.overview import people_overview

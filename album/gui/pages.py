@@ -69,6 +69,7 @@ class PeoplePage(QWidget):
     hide_requested = Signal(list)  # person ids
     hidden_requested = Signal()  # show the list of hidden people
     photos_requested = Signal(list)  # person ids: show the photos with all of them
+    split_requested = Signal(int)  # a person who is really two or more people
 
     def __init__(self, thumbs: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +113,10 @@ class PeoplePage(QWidget):
             lambda: self.photos_requested.emit(self.selected_people())
         )
         self.view.addAction(self.photos_action)
+        self.split_action = QAction("Split…", self.view)
+        self.split_action.setToolTip("Regroup a person who is really two or more people")
+        self.split_action.triggered.connect(self._split_selected)
+        self.view.addAction(self.split_action)
         QShortcut(
             QKeySequence("H"),
             self.view,
@@ -218,6 +223,11 @@ class PeoplePage(QWidget):
             if (pid := i.data(PersonIdRole)) is not None
         ]
 
+    def _split_selected(self) -> None:
+        people = self.selected_people()
+        if len(people) == 1:
+            self.split_requested.emit(people[0])
+
     def _hide_selected(self) -> None:
         people = self.selected_people()
         if not people and self.view.currentIndex().isValid():
@@ -314,6 +324,7 @@ class PersonPage(QWidget):
     open_photo = Signal(int, list)  # show this photo, within these (the Photos view's)
     photos_loaded = Signal()  # the Photos view has its rows
     compare = Signal(int, int)  # two selected faces: "Same person?"
+    split_requested = Signal(int)  # this person is really two or more people
 
     def __init__(
         self, session: Session, thumbs: ThumbnailCache, op: Op, parent: QWidget | None = None
@@ -355,6 +366,8 @@ class PersonPage(QWidget):
         self.same.setToolTip("Compare two selected faces")
         self.hide_person = QPushButton("Hide")
         self.hide_person.setToolTip("Hide this person from People")
+        self.split_person = QPushButton("Split…")
+        self.split_person.setToolTip("This person is really two or more people: regroup them")
         for b in (
             self.confirm_all,
             self.not_this,
@@ -362,6 +375,7 @@ class PersonPage(QWidget):
             self.set_cover,
             self.same,
             self.hide_person,
+            self.split_person,
         ):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.confirm_all.clicked.connect(self._confirm)
@@ -370,6 +384,9 @@ class PersonPage(QWidget):
         self.set_cover.clicked.connect(self._cover)
         self.same.clicked.connect(self._compare)
         self.hide_person.clicked.connect(self._hide)
+        self.split_person.clicked.connect(
+            lambda: self.person_id is not None and self.split_requested.emit(self.person_id)
+        )
 
         self.view = QListView()
         self.view.setObjectName("faceGrid")
@@ -431,6 +448,7 @@ class PersonPage(QWidget):
         for b in self._face_tools:
             tools.addWidget(b)
         tools.addStretch(1)
+        tools.addWidget(self.split_person)
         tools.addWidget(self.hide_person)
         lay = QVBoxLayout(self)
         lay.addLayout(head)

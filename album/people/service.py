@@ -63,6 +63,7 @@ from album.people.recognition import (
     RecognitionSettings,
     decide,
 )
+from album.people.split import SplitPart, SplitProposal, SubGroup, plan_split
 from album.people.verification import (
     MergeSuggestion,
     Question,
@@ -71,6 +72,7 @@ from album.people.verification import (
     same_person_queue,
     verify,
 )
+from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
 
@@ -778,6 +780,97 @@ class PeopleService:
                 f"split {len(faces)} faces from {self._label(p.id)} into {self._label(tid)}"
             )
         return self.person(tid)
+
+    def split_proposal(self, person_id: int, groups: int | None = None) -> SplitProposal:
+        """The person's faces regrouped into sub-groups (``album.people.split``), for a person
+        who is really two or more people. ``groups``: exactly this many sizeable sub-groups."""
+        p = self.active(person_id)
+        members = self._positive(p.id)
+        if len(members) < 2:
+            raise PeopleError(f"{self._label(p.id)} has {len(members)} face: nothing to split")
+        ids = sorted(members)
+        row = {f: i for i, f in enumerate(ids)}
+        facts: dict[int, tuple] = {}
+        for s in range(0, len(ids), 900):
+            chunk = ids[s : s + 900]
+            for f, photo, yaw, quality in self._q(
+                f"SELECT id, content_hash, yaw, quality FROM faces WHERE id IN "
+                f"({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                facts[f] = (photo, abs(yaw or 0.0), quality or 0.0)
+        by_photo: dict[str, list[int]] = defaultdict(list)
+        for f in ids:
+            by_photo[facts[f][0]].append(row[f])
+        cannot = [(a, b) for rows in by_photo.values() for a in rows for b in rows if a < b]
+        for a, partners in self._cannot_partners(ids).items():
+            cannot += [(row[a], row[b]) for b in partners if a in row and b in row and a < b]
+        must = [
+            (row[a], row[b])
+            for a, b in self._q("SELECT face_a, face_b FROM constraints WHERE kind = 'must-link'")
+            if a in row and b in row
+        ]
+        labels = plan_split(self._vectors(ids), cannot, must, self.threshold, groups=groups)
+        out = []
+        for c in range(int(labels.max()) + 1):
+            faces = [ids[i] for i in np.flatnonzero(labels == c)]
+            faces.sort(
+                key=lambda f: (
+                    members[f] != "confirmed", facts[f][1] >= FRONTAL, -facts[f][2], f
+                )
+            )  # fmt: skip
+            out.append(
+                SubGroup(
+                    tuple(faces),
+                    sum(members[f] == "confirmed" for f in faces),
+                    len({facts[f][0] for f in faces}),
+                )
+            )
+        keep = max(range(len(out)), key=lambda i: (out[i].confirmed, len(out[i].faces), -i))
+        return SplitProposal(p.id, tuple(out), keep)
+
+    @_user_operation
+    def split_apart(self, person_id: int, parts: Sequence[SplitPart]) -> list[Person]:
+        """Apply the user's choices for sub-groups of a person in one undoable step: each
+        part stays, becomes a new person or goes to a named one (its faces confirmed there and
+        rejected here). Returns the people the faces went to."""
+        p = self.active(person_id)
+        members = self._positive(p.id)
+        seen: set[int] = set()
+        for part in parts:
+            faces = self._require_faces(part.faces)
+            strangers = [f for f in faces if f not in members]
+            if strangers:
+                raise PeopleError(f"face {strangers[0]} is not {self._label(p.id)}")
+            if seen & set(faces):
+                raise PeopleError(f"face {min(seen & set(faces))} is in two sub-groups")
+            seen |= set(faces)
+        moving = [
+            part
+            for part in parts
+            if part.to is not None and (not part.to.strip() or self._other(p.id, part.to))
+        ]
+        if not moving:
+            raise PeopleError(f"every sub-group stays with {self._label(p.id)}: nothing to do")
+        label = self._label(p.id)
+        targets: list[int] = []
+        with self._operation("split") as undo:
+            for part in moving:
+                name = (part.to or "").strip()
+                target = self.by_name(name) if name else None
+                tid = target.id if target is not None else self._new_person(undo, name or None)
+                self._join(undo, tid, {f: "confirmed" for f in part.faces}, reject_from_old=True)
+                targets.append(tid)
+            moved = sum(len(part.faces) for part in moving)
+            undo.summary = f"split {moved} faces of {label} into " + ", ".join(
+                dict.fromkeys(self._label(t) for t in targets)
+            )
+        return [self.person(t) for t in dict.fromkeys(targets)]
+
+    def _other(self, person_id: int, name: str) -> bool:
+        """Whether ``name`` is someone other than person ``person_id``."""
+        found = self.by_name(name.strip())
+        return found is None or found.id != person_id
 
     @_user_operation
     def move(self, face_ids: Iterable[int], person_id: int) -> Person:
