@@ -272,3 +272,19 @@ def test_migration_4_reestimates_stored_yaw_from_landmarks_and_box(tmp_path: Pat
         yaw = dict(cat.db.execute("SELECT face_key, yaw FROM faces").fetchall())
     assert yaw["side"] >= 50
     assert abs(yaw["front"]) < 1
+
+
+def test_migration_5_adds_birth_dates_keeping_the_people(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    with Catalog(path) as cat:
+        t = now()
+        cat.db.execute(
+            "INSERT INTO people (name, origin, created_at, updated_at) VALUES ('Ada', 'user', ?, ?)",
+            (t, t),
+        )
+        cat.db.execute("ALTER TABLE people DROP COLUMN birth_date")  # as schema 4 had it
+        cat.db.execute("DELETE FROM schema_version WHERE version = 5")
+    with Catalog(path) as cat:
+        assert cat.version == schema.SCHEMA_VERSION
+        [ada] = cat.people()
+        assert ada.name == "Ada" and ada.birth_date is None

@@ -571,6 +571,69 @@ def test_person_photos_view_newest_first_under_month_headings(
     w.close()
 
 
+def test_birth_date_gives_ages_in_the_timeline_and_the_viewer(
+    qtbot, scanned: Path, tmp_path: Path
+) -> None:
+    from album.catalog import Catalog
+    from album.gui.models import Heading
+
+    catalog = tmp_path / "catalog.db"
+    shutil.copy(scanned, catalog)
+    with Catalog(catalog) as cat:  # dated photos, in three years
+        for i, (pid,) in enumerate(cat.db.execute("SELECT id FROM photos ORDER BY id").fetchall()):
+            cat.db.execute(
+                "UPDATE photos SET taken_at = ? WHERE id = ?",
+                (f"20{18 + i % 3}-05-20T12:00:00", pid),
+            )
+    w = _window(qtbot, catalog, tmp_path)
+    page = w.person_page
+    with qtbot.waitSignal(page.photos_loaded, timeout=10_000):
+        pid = _open(qtbot, w, 0, view="photos")
+    assert page.birthday.text() == "Add birth date"
+    assert all("·" not in h for h in page.photos_model.headings())
+    qtbot.keyClicks(page.name, "Ada")
+    qtbot.keyClick(page.name, Qt.Key.Key_Return)
+
+    qtbot.mouseClick(page.birthday, Qt.MouseButton.LeftButton)
+    assert page.born_prompt.isVisible()
+    qtbot.keyClicks(page.born_prompt.edit, "May 2017")  # not a date: said in words
+    qtbot.keyClick(page.born_prompt.edit, Qt.Key.Key_Return)
+    assert "YYYY-MM-DD" in w.statusBar().currentMessage()
+    assert w.session.people.person(pid).birth_date is None
+    qtbot.mouseClick(page.birthday, Qt.MouseButton.LeftButton)
+    page.born_prompt.edit.clear()
+    qtbot.keyClicks(page.born_prompt.edit, "2016-03-01")
+    with qtbot.waitSignal(page.photos_loaded, timeout=10_000):
+        qtbot.keyClick(page.born_prompt.edit, Qt.Key.Key_Return)
+    assert w.session.people.person(pid).birth_date == "2016-03-01"
+    assert page.birthday.text() == "Born 1 March 2016"
+    headings = page.photos_model.headings()
+    assert headings[0].startswith("May 2020 · 4 years") or headings[0].startswith("May 2019")
+    assert all(" · " in h and h.endswith(("years", "year")) for h in headings)
+
+    with qtbot.waitSignal(page.photos_loaded, timeout=10_000):
+        page.order.setCurrentIndex(1)  # oldest first: by age
+    model = page.photos_model
+    taken = [
+        model.row_at(r).taken
+        for r in range(model.rowCount())
+        if not isinstance(model.row_at(r), Heading)
+    ]
+    assert taken == sorted(taken) and page.photos_model.headings()[0].endswith("2 years")
+    shot(qtbot, w, w.thumbs, "person-ages")
+
+    first = page.photo_view.visualRect(model.index(1)).center()
+    qtbot.mouseClick(page.photo_view.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    qtbot.mouseDClick(page.photo_view.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    v = w.viewer
+    assert v is not None and v.isVisible()
+    assert v.people.text() == "In this photo: Ada, 2 years"
+    v.close()
+    w.a_undo.trigger()
+    assert w.session.people.person(pid).birth_date is None
+    w.close()
+
+
 def test_window_state_is_remembered(qtbot, window, tmp_path: Path) -> None:
     w = window
     w.resize(760, 560)  # within the offscreen screen (800x600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,70 @@ def test_sub_groups_can_go_to_an_existing_person_and_a_new_unnamed_one(merged) -
     moved = svc.split_apart(ada, [SplitPart(first.faces, "Cara"), SplitPart(second.faces, "")])
     assert moved[0].id == cara.id and moved[1].name is None
     assert {f.face_id for f in svc.faces_of(cara.id)} >= set(first.faces)
+
+
+def test_album_split_shows_then_applies_and_says_what_it_cannot(merged, capsys) -> None:
+    from album.cli import main
+
+    svc, ids, truth, ada = merged
+    library = ["--library", str(svc.catalog.path)]
+    assert main([*library, "split", "Ada"]) == 0
+    out = capsys.readouterr().out
+    assert "in 2 sub-groups" in out and "(stays Ada)" in out and "--as 2=NAME" in out
+    assert main([*library, "split", "Ada", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    leaving = set(shown["groups"][2 - shown["keep"]]["faces"])
+    assert main([*library, "split", "Ada", "--as", f"{3 - shown['keep']}=Bea"]) == 0
+    assert "into Bea" in capsys.readouterr().out
+    with Catalog(svc.catalog.path) as cat:
+        fresh = PeopleService(cat)
+        assert {f.face_id for f in fresh.faces_of(fresh.by_name("Bea").id)} == leaving
+    assert main([*library, "split", "Ada", "--as", "7=x"]) == 2
+    assert "there are sub-groups 1 to" in capsys.readouterr().err
+    assert main([*library, "split", "Ada", "--as", "Bea"]) == 2
+    assert "write K=NAME" in capsys.readouterr().err
+
+
+def test_two_people_merged_in_a_scanned_album_come_apart(lfw: Path, tmp_path: Path) -> None:
+    """A benchmarks/make_album.py album of held-out people, scanned and grouped for real; the
+    two people with the most faces merged into one on purpose, then split."""
+    import sys
+
+    from album.evaluation.queue_sim import match_album, read_truth
+    from album.scan import Scanner
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_album import make_album
+
+    folder = tmp_path / "album"
+    make_album(
+        lfw, folder, 12, size=(1600, 1200), faces=(2, 3), face_size=(90, 260), seed=5,
+        split="test", people=4, per_person=6,
+    )  # fmt: skip
+    with Catalog(tmp_path / "album.db") as cat:
+        Scanner(cat).run([folder])
+        svc = PeopleService(cat)
+        svc.recluster()
+        match = match_album(cat, folder, read_truth(folder))
+        identity = {f: r["identity"] for f, r in match.records.items()}
+        counts: dict[str, int] = {}
+        for who in identity.values():
+            counts[who] = counts.get(who, 0) + 1
+        a, b = sorted(counts, key=lambda who: -counts[who])[:2]
+
+        def person(who: str) -> int:
+            votes = [svc.person_of(f).person_id for f, i in identity.items() if i == who
+                     and svc.person_of(f)]  # fmt: skip
+            return max(set(votes), key=votes.count)
+
+        pa, pb = person(a), person(b)
+        svc.merge(pb, pa)
+        faces = [f.face_id for f in svc.faces_of(pa)]
+        assert {identity.get(f) for f in faces} >= {a, b}
+        proposal = svc.split_proposal(pa)
+        labels = np.empty(len(faces), dtype=np.int64)
+        for k, group in enumerate(proposal.groups):
+            for f in group.faces:
+                labels[faces.index(f)] = k
+        truth = np.array([identity.get(f, f"false face {f}") for f in faces])
+        assert best_split_f(labels, truth) >= 0.95

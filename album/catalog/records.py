@@ -144,11 +144,17 @@ class Person:
     hidden: bool
     cover_face_id: int | None
     merged_into: int | None
+    birth_date: str | None = None  # YYYY-MM-DD, given by the user
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Person:
         return cls(
-            row["id"], row["name"], bool(row["hidden"]), row["cover_face_id"], row["merged_into"]
+            row["id"],
+            row["name"],
+            bool(row["hidden"]),
+            row["cover_face_id"],
+            row["merged_into"],
+            row.get("birth_date"),
         )
 
 

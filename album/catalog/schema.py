@@ -226,6 +226,13 @@ def _reestimate_yaw(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_birth_date(db: sqlite_utils.Database) -> None:
+    """A person's birth date, the user's own (YYYY-MM-DD): ages in the timeline, and no face in
+    a photo taken before it is that person."""
+    if "birth_date" not in db["people"].columns_dict:
+        db.execute("ALTER TABLE people ADD COLUMN birth_date TEXT")
+
+
 # (version, description, script or function of the open database). Append; never edit a
 # released entry.
 MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite_utils.Database], None]]] = [
@@ -237,6 +244,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[sqlite_utils.Database], None]]]
     (2, "people: origin (user or cluster) and the undo log of people operations", _V2),
     (3, "faces: estimated yaw and sharpness", _V3),
     (4, "faces: yaw re-estimated with the side-view classifier", _reestimate_yaw),
+    (5, "people: birth date", _add_birth_date),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hide", action="store_true", help="hide from the People view")
     p.add_argument("--show", action="store_true", help="show again")
     p.add_argument("--cover", metavar="FACE", help="face shown as the person's cover")
+    p.add_argument(
+        "--born",
+        metavar="YYYY-MM-DD",
+        help="birth date (ages in the timeline; no earlier photo is grouped as them); "
+        "'none' clears it",
+    )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
@@ -62,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         if args.cover:
             person = svc.set_cover(person.id, face_ids([args.cover])[0])
             changed = f"cover face {args.cover}"
+        if args.born:
+            born = None if args.born.strip().lower() == "none" else args.born
+            person = svc.set_birth_date(person.id, born)
+            changed = f"born {person.birth_date}" if person.birth_date else "no birth date"
         faces = svc.faces_of(person.id)
         rejected = svc.faces_of(person.id, ("rejected",))
         if args.json:
@@ -72,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
                         "name": person.name,
                         "hidden": person.hidden,
                         "cover_face": person.cover_face_id,
+                        "birth_date": person.birth_date,
                         "faces": [
                             {"face": f.face_id, "source": f.source, "confidence": f.confidence}
                             for f in faces
@@ -87,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             f"{label(person)} (id {person.id}){' hidden' if person.hidden else ''}: "
             f"{len(faces)} faces, {len(rejected)} rejected"
             + (f", cover face {person.cover_face_id}" if person.cover_face_id else "")
+            + (f", born {person.birth_date}" if person.birth_date else "")
         )
         db = svc.catalog.db
         for f in faces:

@@ -37,12 +37,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME_OR_ID",
         help="leave out photos showing this person; repeat for several",
     )
+    p.add_argument(
+        "--oldest-first",
+        action="store_true",
+        help="oldest photo first: a person's photos by age (ages shown for birth dates)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from album.catalog.records import display_path
+    from album.people.ages import age_text
     from album.people.photos import photos_with
 
     if args.only and not args.person:
@@ -60,13 +66,23 @@ def run(args: argparse.Namespace) -> int:
             without=without,
             strangers=not args.no_strangers,
         )
+        born = {q.id: b for q in svc.catalog.people() if (b := q.birth_date)}
+    if args.oldest_first:
+        photos.reverse()  # the query gives them newest first
+
+    def age(person, photo) -> str | None:
+        return age_text(born.get(person.id), photo.taken) if photo.exif_date else None
+
     if args.json:
         doc = [
             {
                 "path": p.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
                 "taken": p.taken.isoformat(timespec="seconds"),
                 "date_from": "exif" if p.exif_date else "file",
-                "people": [{"id": q.id, "name": q.name} for q in p.people],
+                "people": [
+                    {"id": q.id, "name": q.name, **({"age": a} if (a := age(q, p)) else {})}
+                    for q in p.people
+                ],
             }
             for p in photos
         ]
@@ -74,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for p in photos:
         when = p.taken.strftime("%Y-%m-%d %H:%M") + (" " if p.exif_date else "*")
-        people = ", ".join(label(q) for q in p.people) or "-"
+        people = (
+            ", ".join(label(q) + (f" ({a})" if (a := age(q, p)) else "") for q in p.people) or "-"
+        )
         print(f"{when}  {display_path(p.path)}  [{people}]")
     footnote = "; * no EXIF date, the file's date" if any(not p.exif_date for p in photos) else ""
     print(f"{len(photos)} photos{footnote}")

@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from album.gui.thumbs import ThumbnailCache, placeholder
+from album.people.ages import age_text
 from album.people.overview import PersonOverview, folded, split_people
 from album.people.photos import PersonPhoto
 
@@ -591,10 +592,14 @@ PhotoRow = PersonPhoto
 class Heading:
     year: int
     month: int
+    age: str | None = None  # the person's age that month, when their birth date is known
 
     @property
     def text(self) -> str:
-        return datetime(self.year, self.month, 1).strftime("%B %Y") if self.year > 1 else "Undated"
+        if self.year <= 1:
+            return "Undated"
+        month = datetime(self.year, self.month, 1).strftime("%B %Y")
+        return f"{month} · {self.age}" if self.age else month
 
 
 class PhotosModel(_ThumbListModel):
@@ -610,14 +615,18 @@ class PhotosModel(_ThumbListModel):
         # Headings get negative keys so they never meet a photo id in ``_row_of``.
         return row.photo_id if isinstance(row, PhotoRow) else -(row.year * 100 + row.month)
 
-    def set_photos(self, photos: list[PhotoRow]) -> None:
-        """``photos`` newest first (as the core's query gives them)."""
+    def set_photos(
+        self, photos: list[PhotoRow], born: str | None = None, oldest_first: bool = False
+    ) -> None:
+        """``photos`` newest first (as the core's query gives them); shown oldest first when
+        asked. ``born``: the person's birth date, for their age in each month's heading (from
+        its first photo with a camera date)."""
         rows: list[PhotoRow | Heading] = []
         month: tuple[int, int] | None = None
-        for p in photos:
+        for p in reversed(photos) if oldest_first else photos:
             if (p.taken.year, p.taken.month) != month:
                 month = (p.taken.year, p.taken.month)
-                rows.append(Heading(*month))
+                rows.append(Heading(*month, age_text(born, p.taken) if p.exif_date else None))
             rows.append(p)
         self._set_rows(rows)
 

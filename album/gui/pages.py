@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
@@ -353,6 +354,20 @@ class PersonPage(QWidget):
         self.name.returnPressed.connect(self._rename)
         self.info = QLabel()
         self.info.setObjectName("dim")
+        self.born = None  # the person's birth date (YYYY-MM-DD), for ages
+        self.birthday = QToolButton()
+        self.birthday.setObjectName("birthday")
+        self.birthday.setToolTip(
+            "A birth date shows ages in the timeline, and no photo taken before it is grouped "
+            "as this person"
+        )
+        self.birthday.clicked.connect(self._ask_born)
+        self.order = QComboBox()
+        self.order.addItems(["Newest first", "Oldest first"])
+        self.order.setToolTip("Order of the photos (oldest first: by age, with a birth date)")
+        self.order.currentIndexChanged.connect(lambda _: self._load_photos())
+        self.born_prompt = PromptBar()
+        self.born_prompt.accepted.connect(self._set_born)
 
         self.confirm_all = QPushButton(icon("yes"), "Confirm suggestions")
         self.confirm_all.setToolTip("Confirm the selected (or all) suggested faces (C)")
@@ -433,11 +448,19 @@ class PersonPage(QWidget):
         head.addWidget(self.cover)
         names = QVBoxLayout()
         names.addWidget(self.name)
-        names.addWidget(self.info)
+        facts = QHBoxLayout()
+        facts.addWidget(self.info)
+        facts.addWidget(self.birthday)
+        facts.addStretch(1)
+        names.addLayout(facts)
         head.addLayout(names, 1)
+        head.addWidget(self.split_person)  # about the person, not the faces selected
+        head.addWidget(self.hide_person)
+        head.addSpacing(8)
         head.addWidget(self.faces_button)
         head.addWidget(self.photos_button)
         tools = QHBoxLayout()
+        tools.addWidget(self.order)  # the Photos view's; the Faces view has its tools here
         self._face_tools = (
             self.confirm_all,
             self.not_this,
@@ -448,13 +471,14 @@ class PersonPage(QWidget):
         for b in self._face_tools:
             tools.addWidget(b)
         tools.addStretch(1)
-        tools.addWidget(self.split_person)
-        tools.addWidget(self.hide_person)
+        for b in self._face_tools:
+            b.hide()  # the page opens on the Photos view
         lay = QVBoxLayout(self)
         lay.addLayout(head)
         lay.addWidget(self.offer)
         lay.addLayout(tools)
         lay.addWidget(self.prompt)
+        lay.addWidget(self.born_prompt)
         lay.addWidget(self.views, 1)
         ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.view, self._reject, context=ctx)
@@ -499,6 +523,7 @@ class PersonPage(QWidget):
         self.views.setCurrentWidget(self.photo_view if photos else self.view)
         for b in self._face_tools:
             b.setVisible(not photos)
+        self.order.setVisible(photos)
         if photos and load:
             self._load_photos()
         if not photos and self._faces_stale:
@@ -510,7 +535,7 @@ class PersonPage(QWidget):
             self.photos_query.run([self.person_id])
 
     def _photos_ready(self, rows: list[PhotoRow]) -> None:
-        self.photos_model.set_photos(rows)
+        self.photos_model.set_photos(rows, self.born, self.order.currentIndex() == 1)
         self.photos_loaded.emit()
 
     def _photo_activated(self, index) -> None:
@@ -548,6 +573,9 @@ class PersonPage(QWidget):
             text += " · hidden"
         self.info.setText(text)
         self.hide_person.setText("Show" if person.hidden else "Hide")
+        self.born = person.birth_date
+        born = date.fromisoformat(self.born) if self.born else None
+        self.birthday.setText(f"Born {born.day} {born:%B %Y}" if born else "Add birth date")
         if self.showing_photos():
             self._load_photos()
         self._cover_key = ("person", person.id, 72)
@@ -677,6 +705,16 @@ class PersonPage(QWidget):
         faces = self.selected_faces()
         if len(faces) == 2:
             self.compare.emit(faces[0], faces[1])
+
+    def _ask_born(self) -> None:
+        self.born_prompt.ask("Born on (YYYY-MM-DD; empty: none):", [], self.born or "")
+
+    def _set_born(self, text: str) -> None:
+        pid, text = self.person_id, text.strip()
+        if pid is None:
+            return
+        done = f"Birth date set to {text}" if text else "Birth date removed"
+        self.op(lambda s: s.set_birth_date(pid, text or None), done)
 
     def _hide(self) -> None:
         pid = self.person_id

@@ -361,7 +361,7 @@ class PhotoViewer(QDialog):
         self.setWindowTitle(Path(d.path).name)
         self.title.setText(d.path)
         self.info.setText(d.summary())
-        named = [f.name for f in d.faces if f.name]
+        named = [f.name + (f", {f.age}" if f.age else "") for f in d.faces if f.name]
         unnamed = sum(1 for f in d.faces if f.person_id is not None and not f.name)
         unknown = sum(1 for f in d.faces if f.person_id is None)
         parts = list(dict.fromkeys(named))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from album.catalog.records import path_from_db
+from album.people.ages import age_text
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class PhotoFace:
     person_id: int | None
     name: str | None  # None: unnamed, or nobody
     source: str | None  # 'confirmed', 'automatic', 'suggested'; None: nobody
+    age: str | None = None  # the person's age on the photo's date ("3 years"), if known
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,19 @@ def photo_details(catalog, photo_id: int) -> PhotoDetails | None:
     if row is None:
         return None
     path, status, size, width, height, taken_at, mtime_ns, digest = row
+    taken, exif_date = taken_date(taken_at, mtime_ns or 0)
     faces = tuple(
-        PhotoFace(fid, (left, top, right, bottom), pid, name, source)
-        for fid, left, top, right, bottom, pid, name, source in catalog.db.execute(
+        PhotoFace(
+            fid,
+            (left, top, right, bottom),
+            pid,
+            name,
+            source,
+            age_text(born, taken) if exif_date else None,  # a file's date says nothing of age
+        )
+        for fid, left, top, right, bottom, pid, name, source, born in catalog.db.execute(
             "SELECT f.id, f.box_left, f.box_top, f.box_right, f.box_bottom, p.id, p.name, "
-            "a.source FROM faces f "
+            "a.source, p.birth_date FROM faces f "
             "LEFT JOIN assignments a ON a.face_id = f.id AND a.source != 'rejected' "
             "LEFT JOIN people p ON p.id = a.person_id AND p.merged_into IS NULL "
             "WHERE f.content_hash = ? ORDER BY f.box_left, f.id",
@@ -184,7 +194,8 @@ def photo_details(catalog, photo_id: int) -> PhotoDetails | None:
         int(size or 0),
         width,
         height,
-        *taken_date(taken_at, mtime_ns or 0),
+        taken,
+        exif_date,
         faces,
     )
 

@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, TypeVar
 
 import numpy as np
@@ -47,6 +48,7 @@ import numpy as np
 from album.catalog import Catalog, Person
 from album.catalog.records import BOX_COLUMNS, stored_yaw
 from album.catalog.schema import now
+from album.people.ages import parse_birth_date
 from album.people.clustering import ClusterReport, ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
 from album.people.keys import (
@@ -84,7 +86,7 @@ POSITIVE = ("confirmed", "automatic", "suggested")
 _CLUSTER_SQL = """
     SELECT p.id FROM people p
     WHERE p.origin = 'cluster' AND p.name IS NULL AND p.hidden = 0
-      AND p.cover_face_id IS NULL AND p.merged_into IS NULL
+      AND p.cover_face_id IS NULL AND p.merged_into IS NULL AND p.birth_date IS NULL
       AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.person_id = p.id
                       AND a.source IN ('confirmed', 'rejected'))
       AND NOT EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
@@ -536,12 +538,14 @@ class PeopleService:
             for row in data["people"]:
                 self.db.execute(
                     "INSERT INTO people (id, name, hidden, cover_face_id, merged_into, origin, "
-                    "created_at, updated_at) VALUES (:id, :name, :hidden, :cover_face_id, "
-                    ":merged_into, :origin, :created_at, :updated_at) ON CONFLICT (id) DO UPDATE "
+                    "birth_date, created_at, updated_at) VALUES (:id, :name, :hidden, "
+                    ":cover_face_id, :merged_into, :origin, :birth_date, :created_at, "
+                    ":updated_at) ON CONFLICT (id) DO UPDATE "
                     "SET name = excluded.name, hidden = excluded.hidden, "
                     "cover_face_id = excluded.cover_face_id, merged_into = excluded.merged_into, "
-                    "origin = excluded.origin, updated_at = excluded.updated_at",
-                    row,
+                    "origin = excluded.origin, birth_date = excluded.birth_date, "
+                    "updated_at = excluded.updated_at",
+                    {"birth_date": None, **row},  # entries older than birth dates lack it
                 )
             for pid in data["new_people"]:
                 self.db.execute(
@@ -751,6 +755,8 @@ class PeopleService:
                 self._reject(undo, f, dst.id)
         self._drop_positive(undo, list(self._positive(src.id)), src.id)
         self._touch(undo, src.id, merged_into=dst.id)
+        if dst.birth_date is None and src.birth_date is not None:
+            self._touch(undo, dst.id, birth_date=src.birth_date)
         if dst.cover_face_id is None and src.cover_face_id is not None:
             members = self._positive(dst.id)
             if src.cover_face_id in members:
@@ -1028,6 +1034,25 @@ class PeopleService:
         return self.person(p.id)
 
     @_user_operation
+    def set_birth_date(self, person_id: int, born: str | date | None) -> Person:
+        """Give a person a birth date (YYYY-MM-DD; None clears it): ages in their timeline,
+        and a face in a photo taken before it is never grouped as them."""
+        p = self.active(person_id)
+        value = None
+        if born is not None:
+            value = (born if isinstance(born, date) else parse_birth_date(born)).isoformat()
+        if value == p.birth_date:
+            return p
+        with self._operation("birth date") as undo:
+            self._touch(undo, p.id, birth_date=value)
+            undo.summary = (
+                f"{self._label(p.id)} born {value}"
+                if value
+                else f"{self._label(p.id)}: no birth date"
+            )
+        return self.person(p.id)
+
+    @_user_operation
     def set_cover(self, person_id: int, face_id: int) -> Person:
         p = self.active(person_id)
         if face_id not in self._positive(p.id):
@@ -1205,6 +1230,19 @@ class PeopleService:
             out.update((p, q) for i, p in enumerate(ps) for q in ps[i + 1 :])
         return out
 
+    def _before_birth(self) -> set[tuple[int, int]]:
+        """(face, person) for faces whose photo was taken before the person's birth date
+        (photos without a date are left alone)."""
+        return {
+            (int(f), int(p))
+            for f, p in self._q(
+                "SELECT DISTINCT f.id, p.id FROM people p JOIN photos ph "
+                "ON ph.taken_at IS NOT NULL AND substr(ph.taken_at, 1, 10) < p.birth_date "
+                "JOIN faces f ON f.content_hash = ph.content_hash "
+                "WHERE p.birth_date IS NOT NULL AND p.merged_into IS NULL"
+            )
+        }
+
     def _pose(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Quality and yaw (degrees) of the faces ``ids``, in their order."""
         rows = {
@@ -1321,12 +1359,16 @@ class PeopleService:
             else:
                 machine_before[f] = p
         constraints = self._q("SELECT face_a, face_b, kind FROM constraints")
+        before_birth = self._before_birth()
         self.catalog.end_read()
         partners: dict[int, set[int]] = defaultdict(set)
         for a, b, kind in constraints:
             if kind == "cannot-link":
                 partners[a].add(b)
                 partners[b].add(a)
+
+        user_rejected = set(rejected)
+        rejected |= before_birth  # never proposed, like the user's "not this person"
 
         # Per person: its faces' photos and faces, to keep each person free of conflicts.
         held_photos: dict[int, set[str]] = defaultdict(set)
@@ -1417,7 +1459,7 @@ class PeopleService:
         for f, p in machine_before.items():
             if f in upos:
                 had[p].append(upos[f])
-        for f, p in rejected:
+        for f, p in user_rejected:
             if f in upos and p in had:
                 cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
         report = ClusterReport()

@@ -152,7 +152,8 @@ def best_split_f(labels: np.ndarray, truth: np.ndarray) -> float:
     """BCubed F of the best use of the sub-groups: each sub-group given to the true person
     most of its faces belong to (what a user does who names each sub-group), against
     ``truth``. 1.0 when every sub-group is one person's."""
-    labels, truth = np.asarray(labels), np.asarray(truth)
+    labels = np.asarray(labels)
+    truth = np.unique(np.asarray(truth), return_inverse=True)[1].ravel()  # names -> codes
     merged = labels.copy()
     for c in np.unique(labels):
         members = labels == c
