@@ -279,7 +279,8 @@ def test_migration_5_adds_birth_dates_keeping_the_people(tmp_path: Path) -> None
     with Catalog(path) as cat:
         t = now()
         cat.db.execute(
-            "INSERT INTO people (name, origin, created_at, updated_at) VALUES ('Ada', 'user', ?, ?)",
+            "INSERT INTO people (name, origin, created_at, updated_at) "
+            "VALUES ('Ada', 'user', ?, ?)",
             (t, t),
         )
         cat.db.execute("ALTER TABLE people DROP COLUMN birth_date")  # as schema 4 had it

@@ -153,7 +153,7 @@ def test_sub_groups_can_go_to_an_existing_person_and_a_new_unnamed_one(merged) -
 def test_album_split_shows_then_applies_and_says_what_it_cannot(merged, capsys) -> None:
     from album.cli import main
 
-    svc, ids, truth, ada = merged
+    svc = merged[0]
     library = ["--library", str(svc.catalog.path)]
     assert main([*library, "split", "Ada"]) == 0
     out = capsys.readouterr().out
