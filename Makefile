@@ -29,6 +29,7 @@ run: $(STAMP)
 
 test: $(STAMP) test-tools
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the layers and no import circles (pyproject.toml)
 	$(BIN)/python -m pytest -m "not slow" -q
 
 # Tools some tests check against, installed when missing and possible (root with apt-get, as

@@ -149,9 +149,9 @@ def in_window(catalog: Path, home: Path, big: int) -> dict[str, float]:
     fill: list[float] = []  # when the rows arrived from the worker, and when they were in
     set_photos = page.photos_model.set_photos
 
-    def timed_set_photos(rows) -> None:
+    def timed_set_photos(rows, *args) -> None:
         fill.append(time.perf_counter())
-        set_photos(rows)
+        set_photos(rows, *args)
         fill.append(time.perf_counter())
 
     page.photos_model.set_photos = timed_set_photos
@@ -179,8 +179,63 @@ def in_window(catalog: Path, home: Path, big: int) -> dict[str, float]:
     out["scroll longest stall ms"] = probe.longest_ms
     out["scroll p99 ms"] = probe.percentile(0.99)
     out["tiles asked after scrolling"] = len(asked)
+    out.update(search(app, w, big))
     w.close()
     QApplication.processEvents()
+    return out
+
+
+def search(app, w, big: int) -> dict[str, float]:
+    """Exact-set and exclusion search: the core's queries (best of 3), then the Photos page's
+    "Photos with…" field typed into (a name, "-name", "only them") under the stall probe,
+    each step waiting for its rows as the app does."""
+    from PySide6.QtCore import QEventLoop, Qt
+    from PySide6.QtTest import QTest
+
+    from album.gui.probe import StallProbe
+    from album.people.photos import photos_with
+
+    cat = w.session.catalog
+    second = cat.db.execute("SELECT id FROM people WHERE name = 'Person 1'").fetchone()[0]
+    out: dict[str, float] = {}
+    for key, ids, kw in (
+        ("only", [big, second], {"only": True}),
+        ("only no strangers", [big, second], {"only": True, "strangers": False}),
+        ("with one without another", [big], {"without": [second]}),
+        ("every photo without one", [], {"without": [second]}),
+    ):
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            rows = photos_with(cat, ids, **kw)
+            best = min(best, time.perf_counter() - t)
+        out[f"search {key} ms"] = best * 1000
+        out[f"search {key} rows"] = len(rows)
+
+    page = w.library_page
+    w.show_library([])
+    loop = QEventLoop()
+    page.loaded.connect(loop.quit)
+    loop.exec()
+    probe = StallProbe(10)
+    probe.start()
+    t = time.perf_counter()
+    for typed in ("Big", "-Person 1"):
+        QTest.keyClicks(page.add, typed)
+        QTest.keyClick(page.add, Qt.Key.Key_Return)
+        loop.exec()
+    page.set_people([big], without=[])
+    loop.exec()
+    QTest.keyClicks(page.add, "Person 2")
+    QTest.keyClick(page.add, Qt.Key.Key_Return)
+    loop.exec()
+    page.mode.setCurrentIndex(page.mode.findData("only"))
+    loop.exec()
+    probe.stop()
+    out["search field seconds"] = time.perf_counter() - t
+    out["search field longest stall ms"] = probe.longest_ms
+    out["search field rows"] = page.model.rowCount()
+    out["search field text"] = page.counts.text()  # type: ignore[assignment]
     return out
 
 
@@ -219,6 +274,23 @@ def main() -> int:
         f"scrolling those photos top to bottom ({f['scroll seconds']:.1f} s): longest stall "
         f"{f['scroll longest stall ms']:.0f} ms, p99 {f['scroll p99 ms']:.0f} ms; "
         f"{f['tiles asked after scrolling']:.0f} tiles asked in all"
+    )
+    print(
+        "search (core, best of 3): "
+        + "; ".join(
+            f"{key} {f[f'search {key} ms']:.0f} ms ({f[f'search {key} rows']:.0f} photos)"
+            for key in (
+                "only",
+                "only no strangers",
+                "with one without another",
+                "every photo without one",
+            )
+        )
+    )
+    print(
+        f"Photos page, typing 'Big', '-Person 1', then 'Big' + 'Person 2' and 'only them' "
+        f"({f['search field seconds']:.2f} s, rows fetched off the GUI thread): longest stall "
+        f"{f['search field longest stall ms']:.0f} ms; last: {f['search field text']}"
     )
     sys.stdout.flush()
     # Leave without finalizing: PySide6 can crash tearing down Qt objects of a QApplication

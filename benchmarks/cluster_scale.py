@@ -98,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    from album.evaluation.cluster_scores import score_clustering
+    from album.evaluation.lfw_faces import load_lfw_faces
     from album.people.clustering import ClusterReport, cluster
-    from album.people.evaluate import score_clustering
-    from album.people.lfw import load_lfw_faces
 
     base = load_lfw_faces(args.data, args.min_images)
     x, truth = scaled_faces(base.embeddings, base.labels, args.faces, args.noise)

@@ -121,8 +121,8 @@ def measure(db: Path, scored: dict[int, str], matrix: np.ndarray | None = None) 
     """Identification accuracy and BCubed F on the scored faces, with the catalog's model;
     ``matrix``: the identification a head would give (the grouping is the catalog's)."""
     from album.catalog import Catalog
+    from album.evaluation.cluster_scores import score_clustering
     from album.evaluation.queue_sim import current_labels
-    from album.people.evaluate import score_clustering
     from album.people.service import PeopleService
     from training.head import apply_matrix
     from training.personal import identify, personal_data

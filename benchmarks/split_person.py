@@ -24,9 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from album.catalog import Catalog
+from album.evaluation.cluster_scores import best_split_f
+from album.evaluation.lfw_faces import load_lfw_faces
 from album.people import PeopleService
-from album.people.lfw import load_lfw_faces
-from album.people.split import SPLIT_HEIGHT, best_split_f, plan_split
+from album.people.split import SPLIT_HEIGHT, plan_split
 from album.people.synthetic import fill_catalog
 from models.registry import get_spec
 

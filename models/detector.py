@@ -158,7 +158,7 @@ class FaceDetector:
         self.retry_angles = tuple(retry_angles)
         self.retry_side = retry_side
         self.device = resolve_device(device)
-        from models.embedder import use_bf16
+        from models.device import use_bf16
 
         # float32 unless asked, on every engine: in bfloat16, P-Net's proposals and O-Net's
         # scores move enough to lose faces (CFP's 3,500 photos: P-Net alone in bfloat16 missed

@@ -28,8 +28,8 @@ from pathlib import Path
 import torch
 
 from models import weights
+from models.errors import UnknownModelError, WeightsMissingError
 from models.paths import models_dir
-from models.registry import UnknownModelError, WeightsMissingError
 from models.weights import WeightsError
 
 _RELEASE = "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models import fitted
+from models.errors import UnknownModelError, WeightsMissingError
 from models.paths import models_dir
 from models.trained import HEAD
 
@@ -26,15 +27,6 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # torch loads lazily: listing models must not pay for it
     import torch
-
-
-class WeightsMissingError(RuntimeError):
-    """The model's weights are not on this computer; the message says how to get them."""
-
-
-class UnknownModelError(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,7 @@ def load_sface(onnx_path: Path | None = None) -> SFaceNet:
     use, and again whenever the ONNX file changes)."""
     from safetensors.numpy import load_file, save_file
 
-    from models.registry import WeightsMissingError
+    from models.errors import WeightsMissingError
 
     source = onnx_path or find_onnx()
     if source is None:

@@ -86,7 +86,7 @@ def file_sha256(path: Path) -> str:
 def _check_sha256(meta: dict, weights: Path) -> None:
     expected = meta.get("sha256")
     if expected and file_sha256(weights) != expected:
-        from models.registry import WeightsMissingError
+        from models.errors import WeightsMissingError
 
         raise WeightsMissingError(
             f"the weights of trained model {meta.get('name')!r} changed since training "

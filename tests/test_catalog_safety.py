@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from album.catalog import Catalog, schema
-from album.catalog.backup import backup, list_backups, restore
+from album.catalog.backup import backup, restore
+from album.catalog.copies import list_backups
 from album.catalog.lock import (
     LOCK_KEY,
     CatalogLockedError,

@@ -75,7 +75,7 @@ def test_probability_is_calibrated_around_the_threshold() -> None:
 def test_bfloat16_embeddings_match_float32(lfw, detector) -> None:
     import torch
 
-    from models.embedder import use_bf16
+    from models.device import use_bf16
 
     cpu = torch.device("cpu")
     assert use_bf16(cpu, "fp32") is False and use_bf16(cpu, "bf16") is True

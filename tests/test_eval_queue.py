@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from album.catalog import Catalog
+from album.evaluation.cluster_scores import score_clustering
 from album.evaluation.queue_sim import allowed_answers, current_labels, simulate
-from album.people.evaluate import score_clustering
 from album.people.service import PeopleService
 from album.people.synthetic import fill_catalog, synthetic_people
 from models.registry import DEFAULT_MODEL

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from album.evaluation.lfw_faces import LabelledFaces, select_people
 from album.evaluation.splits import in_split, people_in, person_split
-from album.people.lfw import LabelledFaces, select_people
 
 NAMES = [f"Person_{i:04d}" for i in range(2000)]
 

@@ -31,7 +31,7 @@ def test_rotated_box_is_the_axis_aligned_box_of_the_turned_box() -> None:
 
 @pytest.mark.parametrize("angle", [-45.0, -20.0, 10.0, 33.3, 45.0])
 def test_upright_box_of_a_rotated_truth_face_is_recovered(angle: float) -> None:
-    from album.scan.bench import match_truth, upright_box
+    from album.evaluation.scan_bench import match_truth, upright_box
 
     face = [100.0, 200.0, 180.0, 300.0]  # 80 x 100
     box = [round(v, 1) for v in _rotated_box(face, (140.0, 250.0), angle)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from album.evaluation.cluster_scores import score_clustering
 from album.people.clustering import ClusterReport, ClusterSettings, cluster, violations
-from album.people.evaluate import score_clustering
 from album.people.knn import knn
 from album.people.synthetic import synthetic_people
 

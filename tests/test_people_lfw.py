@@ -49,9 +49,9 @@ def test_identify_a_photo_against_named_people(
 def test_lfw_clustering_reaches_the_target(lfw: Path) -> None:
     """BCubed F >= 0.97 on LFW people with >= 10 images, default settings, both HDBSCAN
     paths. The first run embeds 4,324 faces (about 20 min on two busy cores), then cached."""
+    from album.evaluation.cluster_scores import score_clustering
+    from album.evaluation.lfw_faces import load_lfw_faces
     from album.people.clustering import cluster
-    from album.people.evaluate import score_clustering
-    from album.people.lfw import load_lfw_faces
 
     cache = Path(platformdirs.user_cache_dir("album", appauthor=False)) / "people-eval"
     faces = load_lfw_faces(lfw, 10, cache=cache)

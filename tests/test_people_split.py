@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from album.catalog import Catalog
+from album.evaluation.cluster_scores import best_split_f
 from album.people.service import PeopleError, PeopleService
-from album.people.split import SplitPart, best_split_f, plan_split
+from album.people.split import SplitPart, plan_split
 from album.people.synthetic import fill_catalog
 
 DLIB = 0.416  # dlib-resnet-v1's threshold, the synthetic catalogs' model

@@ -14,54 +14,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from album.catalog.copies import KEEP, backups_dir, copy_database, save_copy
+from album.catalog.lock import CatalogLockedError, clear_stale, running_job
 from album.catalog.schema import SCHEMA_VERSION, SchemaError
 from album.catalog.store import Catalog
 
 log = logging.getLogger(__name__)
-
-KEEP = 3
-_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6}\d*Z)-(?P<reason>[a-z0-9-]+)\.db$")
-
-
-def backups_dir(catalog_path: str | os.PathLike[str]) -> Path:
-    return Path(catalog_path).parent / "backups"
-
-
-def list_backups(catalog_path: str | os.PathLike[str]) -> list[Path]:
-    """The automatic backups of this catalog, oldest first."""
-    stem = Path(catalog_path).stem
-    folder = backups_dir(catalog_path)
-    if not folder.is_dir():
-        return []
-    found = []
-    for p in folder.iterdir():
-        m = _NAME.match(p.name)
-        if m and m["stem"] == stem:
-            found.append((m["stamp"], p))
-    return [p for _, p in sorted(found)]
-
-
-def _copy(src: sqlite3.Connection, dest: Path) -> None:
-    """Online copy of ``src`` into a new file ``dest`` (written aside, then renamed)."""
-    tmp = dest.with_name(dest.name + ".part")
-    tmp.unlink(missing_ok=True)
-    out = sqlite3.connect(str(tmp))
-    try:
-        src.backup(out)
-        out.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal beside it
-        ok = out.execute("PRAGMA quick_check").fetchone()[0]
-    finally:
-        out.close()
-    if ok != "ok":
-        tmp.unlink(missing_ok=True)
-        raise sqlite3.DatabaseError(f"the backup failed its check: {ok}")
-    os.replace(tmp, dest)
 
 
 def backup(
@@ -72,21 +35,7 @@ def backup(
 ) -> Path:
     """Copy the open catalog to ``dest``, or to a new file in ``backups/`` beside it (then only
     the newest ``keep`` automatic backups are kept). Returns the file written."""
-    if dest is not None:
-        out = Path(dest).expanduser()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _copy(catalog.db.conn, out)
-        return out
-    folder = backups_dir(catalog.path)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    slug = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "manual"
-    out = folder / f"{catalog.path.stem}-{stamp}-{slug}.db"
-    _copy(catalog.db.conn, out)
-    log.info("catalog backed up to %s (%s)", out, reason)
-    for old in list_backups(catalog.path)[: -max(1, keep)]:
-        old.unlink(missing_ok=True)
-    return out
+    return save_copy(catalog.db.conn, catalog.path, dest, reason, keep)
 
 
 def check_backup(path: str | os.PathLike[str]) -> int:
@@ -128,8 +77,6 @@ def restore(catalog_path: str | os.PathLike[str], source: str | os.PathLike[str]
     Programs that have the catalog open see the restored content (it is written through
     SQLite, not by replacing the file under them).
     """
-    from album.catalog.lock import CatalogLockedError, clear_stale, running_job
-
     catalog_path = Path(catalog_path)
     source = Path(source)
     check_backup(source)
@@ -164,7 +111,7 @@ def restore(catalog_path: str | os.PathLike[str], source: str | os.PathLike[str]
             Path(f"{catalog_path}{suffix}").unlink(missing_ok=True)
         src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            _copy(src, catalog_path)
+            copy_database(src, catalog_path)
         finally:
             src.close()
     with Catalog(catalog_path) as restored:  # WAL again, migrated if the backup is older

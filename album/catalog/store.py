@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from album.catalog.copies import save_copy
 from album.catalog.paths import default_catalog_path
 from album.catalog.records import (
     Assignment,
@@ -133,9 +134,7 @@ class Catalog:
             # last transactions but never corrupts the file.
             self.db.execute("PRAGMA synchronous = NORMAL")
             if 0 < current_version(self.db) < SCHEMA_VERSION:
-                from album.catalog.backup import backup
-
-                backup(self, reason=f"before-migration-{SCHEMA_VERSION}")
+                save_copy(conn, self.path, reason=f"before-migration-{SCHEMA_VERSION}")
             self.version = migrate(self.db)
         except sqlite3.DatabaseError as exc:
             raise SchemaError(f"{self.path}: cannot open the catalog ({exc})") from exc

@@ -76,10 +76,9 @@ def cpu_name() -> str:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from album.scan.bench import decode_limit
+    from album.evaluation.scan_bench import decode_limit
     from album.scan.pipeline import ScanSettings
-    from models.device import resolve_device
-    from models.embedder import use_bf16
+    from models.device import resolve_device, use_bf16
 
     truth = json.loads(args.truth.read_text())["photos"]
     bf16 = use_bf16(resolve_device("cpu"))

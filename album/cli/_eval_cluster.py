@@ -48,9 +48,9 @@ def run_cluster(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from album.evaluation.cluster_scores import score_clustering
+    from album.evaluation.lfw_faces import load_lfw_faces
     from album.people.clustering import ClusterReport, ClusterSettings, cluster
-    from album.people.evaluate import score_clustering
-    from album.people.lfw import load_lfw_faces
     from models.registry import DEFAULT_MODEL, WeightsMissingError, get_spec
 
     if not args.data.is_dir():

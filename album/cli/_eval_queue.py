@@ -44,7 +44,7 @@ def _scores(s) -> str:
 
 
 def _groups(s) -> str:
-    """Groups of 2+, and those mixing people (album.people.evaluate.MIXED)."""
+    """Groups of 2+, and those mixing people (album.evaluation.cluster_scores.MIXED)."""
     return (
         f"{s.clusters} groups of 2+, {s.mixed} with over 5% of their faces from another "
         f"person (most: {s.worst_mix:.0%})"

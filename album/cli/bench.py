@@ -109,7 +109,7 @@ def run_engine(args: argparse.Namespace) -> int:
 
 def run_scan(args: argparse.Namespace) -> int:
     from album.cli.scan import scan_settings, set_threads
-    from album.scan.bench import run_scan_bench
+    from album.evaluation.scan_bench import run_scan_bench
 
     if not args.folder.is_dir():
         raise UserError(f"{args.folder}: not a folder")

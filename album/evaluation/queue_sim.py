@@ -3,22 +3,21 @@
 
 The album is one made by ``benchmarks/make_album.py`` (photos plus ``truth.json``). Its photos
 are scanned into a catalog; each detected face is matched to a true face by box overlap
-(``album.scan.bench.match_truth``: IoU >= 0.5, one to one; a rotated face also by its upright
-box) and so gets its identity. Then ``PeopleService.recluster()`` groups the faces and the
-loop starts: take the first question of ``PeopleService.queue()``, answer it from the truth (a
-question about a face that matches no true face is answered "not the same"), re-cluster,
-score. ``PeopleService.answer`` applies an
-answer to the two faces' people at once but leaves the rest of the grouping (splitting off
-what a cannot-link forbids, following a must-link) to the next re-cluster, which the app runs
-when the "Same person?" dialog closes; here it runs after every answer, so each answer's full
-effect is measured.
+(``album.evaluation.scan_bench.match_truth``: IoU >= 0.5, one to one; a rotated face also by
+its upright box) and so gets its identity. Then ``PeopleService.recluster()`` groups the faces
+and the loop starts: take the first question of ``PeopleService.queue()``, answer it from the
+truth (a question about a face that matches no true face is answered "not the same"),
+re-cluster, score. ``PeopleService.answer`` applies an answer to the two faces' people at once
+but leaves the rest of the grouping (splitting off what a cannot-link forbids, following a
+must-link) to the next re-cluster, which the app runs when the "Same person?" dialog closes;
+here it runs after every answer, so each answer's full effect is measured.
 
-Scores are BCubed (``album.people.evaluate``) over the detected faces: a face's group is its
-positive assignment (automatic, suggested or confirmed: the faces a person's page shows); a
-face in no group counts as a group of its own; a detected face matching no true face (a false
-face) is an identity of its own. True faces that were not detected are left out of the scores
-and reported as a count. The same scores over the faces of frontal sources only (|yaw| < 25
-degrees, the truth's ``yaw``) show what the turned faces cost.
+Scores are BCubed (``album.evaluation.cluster_scores``) over the detected faces: a face's
+group is its positive assignment (automatic, suggested or confirmed: the faces a person's page
+shows); a face in no group counts as a group of its own; a detected face matching no true face
+(a false face) is an identity of its own. True faces that were not detected are left out of
+the scores and reported as a count. The same scores over the faces of frontal sources only
+(|yaw| < 25 degrees, the truth's ``yaw``) show what the turned faces cost.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from album.catalog import Catalog
-from album.people.evaluate import ClusterScores, score_clustering
+from album.evaluation.cluster_scores import ClusterScores, score_clustering
 from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
@@ -159,7 +158,7 @@ def read_truth(folder: Path) -> dict:
 
 def match_album(catalog: Catalog, folder: Path, truth: dict) -> AlbumMatch:
     """Match the catalog's faces of each truth photo to the true faces (IoU >= 0.5)."""
-    from album.scan.bench import match_truth
+    from album.evaluation.scan_bench import match_truth
 
     identity: dict[int, str | None] = {}
     records_of: dict[int, dict] = {}

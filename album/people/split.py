@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from album.people.clustering import enforce_constraints
-from album.people.evaluate import score_clustering
 
 MAX_GROUPS = 6  # the most sub-groups a split offers (more is not a choice a user can make)
 MIN_SHARE = 0.03  # a sub-group holds at least this share of the faces (and 2), else it joins
@@ -146,17 +145,3 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
     rank = np.empty(len(ids), dtype=np.int64)
     rank[order] = np.arange(len(ids))
     return rank[inverse.ravel()]
-
-
-def best_split_f(labels: np.ndarray, truth: np.ndarray) -> float:
-    """BCubed F of the best use of the sub-groups: each sub-group given to the true person
-    most of its faces belong to (what a user does who names each sub-group), against
-    ``truth``. 1.0 when every sub-group is one person's."""
-    labels = np.asarray(labels)
-    truth = np.unique(np.asarray(truth), return_inverse=True)[1].ravel()  # names -> codes
-    merged = labels.copy()
-    for c in np.unique(labels):
-        members = labels == c
-        values, counts = np.unique(truth[members], return_counts=True)
-        merged[members] = values[np.argmax(counts)]
-    return score_clustering(truth, merged).bcubed_f

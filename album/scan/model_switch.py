@@ -72,8 +72,10 @@ def switch_offer(catalog: Catalog) -> SwitchOffer | None:
     ).fetchone()
     if not faces:
         return None
-    from models.device import resolve_device  # torch: only once there is something to offer
-    from models.embedder import use_bf16
+    from models.device import (
+        resolve_device,  # torch: only once there is something to offer
+        use_bf16,
+    )
 
     per_face = SECONDS_PER_FACE * (1 if use_bf16(resolve_device(None)) else 2)
     seconds = photos * SECONDS_PER_PHOTO + faces * per_face

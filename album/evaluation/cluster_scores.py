@@ -109,3 +109,17 @@ def score_clustering(truth: np.ndarray, labels: np.ndarray) -> ClusterScores:
         mixed=int((share[groups] > MIXED).sum()),
         worst_mix=float(share[groups].max(initial=0.0)),
     )
+
+
+def best_split_f(labels: np.ndarray, truth: np.ndarray) -> float:
+    """BCubed F of the best use of the sub-groups: each sub-group given to the true person
+    most of its faces belong to (what a user does who names each sub-group), against
+    ``truth``. 1.0 when every sub-group is one person's."""
+    labels = np.asarray(labels)
+    truth = np.unique(np.asarray(truth), return_inverse=True)[1].ravel()  # names -> codes
+    merged = labels.copy()
+    for c in np.unique(labels):
+        members = labels == c
+        values, counts = np.unique(truth[members], return_counts=True)
+        merged[members] = values[np.argmax(counts)]
+    return score_clustering(truth, merged).bcubed_f
