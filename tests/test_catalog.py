@@ -289,3 +289,23 @@ def test_migration_5_adds_birth_dates_keeping_the_people(tmp_path: Path) -> None
         assert cat.version == schema.SCHEMA_VERSION
         [ada] = cat.people()
         assert ada.name == "Ada" and ada.birth_date is None
+
+
+def test_the_store_answers_what_the_app_and_training_ask(tmp_path: Path) -> None:
+    from album.people.synthetic import fill_catalog
+
+    with Catalog(tmp_path / "c.db") as cat:
+        x = np.eye(4, 8, dtype=np.float32)
+        ids = fill_catalog(cat, x, [0, 0, 1, 2])
+        assert cat.faces_by_photo() == sorted(
+            (f"{p:064x}", f) for p, f in zip([0, 0, 1, 2], ids, strict=True)
+        )
+        assert cat.face_path(ids[2]) == "/synthetic/photo_00001.jpg" and cat.face_path(999) is None
+        assert cat.faces_without_embedding("other") == 4
+        cat.store_embeddings("other", ids[:3], x[:3] * 2)
+        assert cat.faces_without_embedding("other") == 1
+        assert np.array_equal(cat.embedding(ids[1], "other"), x[1] * 2)
+        cat.set_setting("k", "v")
+        cat.delete_setting("k")
+        assert cat.get_setting("k", "default") == "default"
+        assert cat.assignment_counts(1) == {}

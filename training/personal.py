@@ -97,9 +97,7 @@ def personal_data(catalog, model: str | None = None) -> PersonalData:
         people = {p.id: p for p in catalog.people()}
         assignments = catalog.assignments()
         constraints = catalog.constraints()
-        photo_rows = catalog.db.execute(
-            "SELECT content_hash, id FROM faces ORDER BY content_hash, id"
-        ).fetchall()
+        photo_rows = catalog.faces_by_photo()
     row = {int(f): i for i, f in enumerate(ids)}
 
     def active(pid: int) -> int:
@@ -806,7 +804,6 @@ def adopt(catalog_path: Path | None, result: PersonalResult, recluster: bool = T
     from album.catalog import Catalog
     from album.catalog.backup import backup
     from album.catalog.lock import writer_job
-    from album.catalog.schema import now
     from album.scan.reembed import Reembedder
     from models.embedder import Embedder
 
@@ -815,21 +812,8 @@ def adopt(catalog_path: Path | None, result: PersonalResult, recluster: bool = T
     with Catalog(catalog_path) as cat:
         ids, emb = cat.embeddings(result.base)
         new = apply_matrix(emb, result.matrix) if len(ids) else emb
-        stamp = now()
-        with cat.write():
-            cat.db.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (face_id, model_id, vector, dim, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (int(f), result.name, v.astype("<f4").tobytes(), int(v.shape[0]), stamp)
-                    for f, v in zip(ids, new, strict=True)
-                ],
-            )
-        pending = cat.db.execute(
-            "SELECT COUNT(*) FROM faces f WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
-            "WHERE e.face_id = f.id AND e.model_id = ?)",
-            (result.name,),
-        ).fetchone()[0]
+        cat.store_embeddings(result.name, ids, new)
+        pending = cat.faces_without_embedding(result.name)
         if pending:  # faces without a stored vector: the network embeds them, then switches
             Reembedder(cat, Embedder(result.name, device="cpu")).run()
         else:  # what a finished re-embedding does: switch under the writer lock, backup first

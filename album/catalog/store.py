@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +199,10 @@ class Catalog:
             (key, value),
         )
 
+    def delete_setting(self, key: str) -> None:
+        """Forget a setting (readers get their default again)."""
+        self.db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
     @property
     def model(self) -> str | None:
         """Embedding model the catalog uses (set by the first scan, changed by re-embedding)."""
@@ -287,6 +291,48 @@ class Catalog:
             return ids, np.zeros((0, 0), dtype=np.float32)
         return ids, np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
 
+    def store_embeddings(self, model_id: str, face_ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Write (or replace) the faces' ``model_id`` vectors, in one transaction."""
+        stamp = now()
+        with self.write():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (face_id, model_id, vector, dim, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (int(f), model_id, v.astype("<f4").tobytes(), int(v.shape[0]), stamp)
+                    for f, v in zip(face_ids, vectors, strict=True)
+                ],
+            )
+
+    def faces_without_embedding(self, model_id: str) -> int:
+        """How many faces have no ``model_id`` vector."""
+        return int(
+            self._one(
+                "SELECT COUNT(*) FROM faces f WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+                "WHERE e.face_id = f.id AND e.model_id = ?)",
+                (model_id,),
+            )
+            or 0
+        )
+
+    def faces_by_photo(self) -> list[tuple[str, int]]:
+        """(photo content hash, face id) of every face, grouped by photo."""
+        return [
+            (str(h), int(f))
+            for h, f in self.db.execute(
+                "SELECT content_hash, id FROM faces ORDER BY content_hash, id"
+            ).fetchall()
+        ]
+
+    def face_path(self, face_id: int) -> str | None:
+        """The stored path of a file holding this face (a readable one first), or None."""
+        value = self._one(
+            "SELECT ph.path FROM faces fa JOIN photos ph ON ph.content_hash = fa.content_hash "
+            "WHERE fa.id = ? ORDER BY ph.status != 'done', ph.id LIMIT 1",
+            (face_id,),
+        )
+        return None if value is None else str(value)
+
     def models_of_face(self, face_id: int) -> list[str]:
         return [
             r[0]
@@ -312,6 +358,16 @@ class Catalog:
         return [
             Assignment(*r) for r in self.db.execute(sql + " ORDER BY face_id, person_id", params)
         ]
+
+    def assignment_counts(self, person_id: int) -> dict[str, int]:
+        """How many of the person's faces are 'confirmed', 'automatic', 'suggested', 'rejected'."""
+        return {
+            str(source): int(n)
+            for source, n in self.db.execute(
+                "SELECT source, COUNT(*) FROM assignments WHERE person_id = ? GROUP BY source",
+                (person_id,),
+            )
+        }
 
     def constraints(self) -> list[Constraint]:
         return [

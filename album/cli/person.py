@@ -100,14 +100,9 @@ def run(args: argparse.Namespace) -> int:
             + (f", cover face {person.cover_face_id}" if person.cover_face_id else "")
             + (f", born {person.birth_date}" if person.birth_date else "")
         )
-        db = svc.catalog.db
         for f in faces:
-            row = db.execute(
-                "SELECT ph.path FROM faces fa JOIN photos ph ON ph.content_hash = "
-                "fa.content_hash WHERE fa.id = ? ORDER BY ph.status != 'done', ph.id LIMIT 1",
-                (f.face_id,),
-            ).fetchone()
-            path = display_path(row[0]) if row else "-"
+            stored = svc.catalog.face_path(f.face_id)
+            path = display_path(stored) if stored else "-"
             conf = f" d={f.confidence:.2f}" if f.confidence is not None else ""
             print(f"  face {f.face_id:>7}  {f.source:<9}{conf:<8} {path}")
     return 0

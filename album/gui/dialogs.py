@@ -266,7 +266,7 @@ class SettingsDialog(QDialog):
         cat.set_setting(threshold_key, f"{self.threshold.value() / 100:.2f}")
         if self.auto_assign.isChecked():
             if cat.get_setting(assign_key) == "off":
-                cat.db.execute("DELETE FROM settings WHERE key = ?", (assign_key,))
+                cat.delete_setting(assign_key)
         else:
             cat.set_setting(assign_key, "off")
         self.session.reload_settings()

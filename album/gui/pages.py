@@ -558,12 +558,7 @@ class PersonPage(QWidget):
         else:
             self._load_faces()
         self.name.setText(person.name or "")
-        n = dict(
-            self.session.catalog.db.execute(
-                "SELECT source, COUNT(*) FROM assignments WHERE person_id = ? GROUP BY source",
-                (person.id,),
-            ).fetchall()
-        )
+        n = self.session.catalog.assignment_counts(person.id)
         suggested, confirmed = n.get("suggested", 0), n.get("confirmed", 0)
         total = suggested + confirmed + n.get("automatic", 0)
         text = f"{total} photos · {confirmed} confirmed"
