@@ -734,9 +734,7 @@ def test_settings_dialog_and_export(qtbot, window, tmp_path: Path) -> None:
 
     out = tmp_path / "export"
     w.op(lambda s: s.name(w.people_page.model.person_at(0).id, "Ada"), "Named")
-    summary = _wait_job(
-        qtbot, w, lambda: w.start_job("Exporting", core.export_job(w.session.path, out))
-    )
+    summary = _wait_job(qtbot, w, lambda: w.start_job(core.export_job(w.session.path, out)))
     assert summary.people == 1 and summary.photos == 4
     assert len(list((out / "Ada").iterdir())) == 4
     assert (out / "people.csv").read_text().count("Ada") == 4

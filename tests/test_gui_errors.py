@@ -138,10 +138,12 @@ def test_a_job_refused_by_a_running_scan_names_it(qtbot, window, catalog: Path) 
 
 
 def test_the_people_service_follows_a_model_switch(qtbot, window) -> None:
+    from album.gui import core
     from album.scan.reembed import ReembedSummary
 
     w = window
     assert w.session.people.model_id == "dlib-resnet-v1"
     w.session.catalog.set_setting("model", "facenet-vggface2")  # what a re-embed ends with
-    w.runner.finished.emit("Re-embedding", ReembedSummary(1, "facenet-vggface2", switched=True))
+    job = core.reembed_job(w.session.path, "facenet-vggface2")
+    w.runner.finished.emit(job, ReembedSummary(1, "facenet-vggface2", switched=True))
     assert w.session.people.model_id == "facenet-vggface2"

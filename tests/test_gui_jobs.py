@@ -112,3 +112,35 @@ def test_progress_reaches_the_window_a_few_times_a_second(monkeypatch) -> None:
     every = math.ceil(jobs.PROGRESS_EVERY / step)
     assert every > 1
     assert shown == [(d, "") for d in range(1, 10, every)] + [(9, "people"), (10, "")]
+
+
+def test_jobs_are_typed_values_the_runner_carries(qtbot) -> None:
+    """The runner takes a Job and hands the same value to every signal; a second job is
+    refused while one runs; a failure arrives in words with the job it belongs to."""
+    from album.gui.jobs import Job, JobError, JobKind, JobRunner
+
+    runner = JobRunner()
+    release = threading.Event()
+
+    def slow(ctx):
+        ctx.report(1, 2, "half way", force=True)
+        release.wait(10)
+        return 42
+
+    job = Job(JobKind.SCAN, "Scanning", slow, pausable=True)
+    with qtbot.waitSignal(runner.started) as started:
+        assert runner.start(job)
+    assert started.args == [job] and runner.current == "Scanning" and runner.cancellable
+    assert not runner.start(Job(JobKind.GROUPING, "Grouping", lambda ctx: 0))
+    with qtbot.waitSignal(runner.finished, timeout=10_000) as finished:
+        release.set()
+    assert finished.args == [job, 42] and not runner.busy
+
+    def broken(ctx):
+        raise ValueError("no such folder")
+
+    failing = Job(JobKind.EXPORT, "Exporting", broken, cancellable=False)
+    with qtbot.waitSignal(runner.failed, timeout=10_000) as failed:
+        runner.start(failing)
+    got, err = failed.args
+    assert got is failing and isinstance(err, JobError) and "no such folder" in str(err)

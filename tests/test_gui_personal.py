@@ -58,7 +58,9 @@ def test_improve_recognition_message_and_regroup(qtbot, tmp_path: Path) -> None:
     regroup = next(b for b in box.buttons() if b.text() == "Re-group with it")
     with qtbot.waitSignal(w.runner.finished, timeout=JOB_TIMEOUT) as sig:
         regroup.click()
-    assert sig.args[0] == "Grouping" and sig.args[1].faces == 30  # re-grouped, every face
+    from album.gui.jobs import JobKind
+
+    assert sig.args[0].kind is JobKind.ADOPT and sig.args[1].faces == 30  # re-grouped, all faces
     assert w.session.catalog.model == result.name
     w.close()
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from album.catalog import Catalog
+from album.gui.jobs import Job, JobContext, JobKind
 from album.people.keys import ASSIGN_KEY, THRESHOLD_KEY  # noqa: F401  (the Settings dialog)
 
 if TYPE_CHECKING:
-    from album.gui.jobs import JobContext
     from album.people.service import PeopleService, PeopleSettings
 
 
@@ -153,7 +153,9 @@ LIVE_EVERY_PHOTOS = 300
 LIVE_EVERY_SECONDS = 30.0
 
 
-def scan_job(path: Path, folders: list[str], device: str | None = None, recluster: bool = True):
+def scan_job(
+    path: Path, folders: list[str], device: str | None = None, recluster: bool = True
+) -> Job:
     """A job: scan ``folders`` into the catalog, grouping people as it goes (a progress
     report with ``event='people'`` after each grouping), then re-cluster (unless cancelled)."""
 
@@ -196,16 +198,16 @@ def scan_job(path: Path, folders: list[str], device: str | None = None, recluste
                 result.cluster = open_service(cat).recluster()
             return result
 
-    return run
+    return Job(JobKind.SCAN, "Scanning", run, pausable=True)
 
 
-def recluster_job(path: Path):
+def recluster_job(path: Path) -> Job:
     def run(ctx: JobContext):
         ctx.report(0, 0, "Grouping faces into people…", force=True)
         with Catalog(path) as cat:
             return open_service(cat).recluster()
 
-    return run
+    return Job(JobKind.GROUPING, "Grouping", run, cancellable=False)
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ class PairQuestion:
     leaving: int | None = None  # the face that leaves its person on "different"
 
 
-def questions_job(path: Path, limit: int = 30):
+def questions_job(path: Path, limit: int = 30) -> Job:
     """A job: the most useful "same person?" questions."""
 
     def run(ctx: JobContext) -> list[PairQuestion]:
@@ -232,7 +234,7 @@ def questions_job(path: Path, limit: int = 30):
             for q, a, b in qs
         ]
 
-    return run
+    return Job(JobKind.QUESTIONS, "Questions", run, cancellable=False, refresh=False)
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ class ReviewItem:
     probability: float | None = None
 
 
-def review_job(path: Path, limit: int = 200):
+def review_job(path: Path, limit: int = 200) -> Job:
     """A job: suggested faces (most confident first), then merge suggestions."""
 
     def run(ctx: JobContext) -> list[ReviewItem]:
@@ -269,10 +271,10 @@ def review_job(path: Path, limit: int = 200):
                 items.append(ReviewItem("merge", fa, m.a, fb, m.b, m.distance, m.probability))
         return items
 
-    return run
+    return Job(JobKind.REVIEW, "Review", run, cancellable=False, refresh=False)
 
 
-def reembed_job(path: Path, model: str, device: str | None = None):
+def reembed_job(path: Path, model: str, device: str | None = None) -> Job:
     def run(ctx: JobContext):
         ctx.report(0, 0, f"Loading {model}…", force=True)
         from album.scan.reembed import Reembedder
@@ -292,10 +294,10 @@ def reembed_job(path: Path, model: str, device: str | None = None):
 
             return Reembedder(cat, embedder).run(progress, ctx.control)
 
-    return run
+    return Job(JobKind.REEMBED, "Re-embedding", run)
 
 
-def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = None):
+def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = None) -> Job:
     """A job: the engine's part of marking a missed face by hand (decode, landmarks,
     embedding; see ``album.people.manual``). Returns the ``ManualFace`` to store with
     ``PeopleService.add_face`` on the GUI thread (quick SQL, undoable), or the message of a
@@ -316,10 +318,10 @@ def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = 
             except PeopleError as exc:
                 return str(exc)
 
-    return run
+    return Job(JobKind.MARK_FACE, "Marking a face", run, cancellable=False)
 
 
-def train_job(path: Path, base: str, name: str, device: str | None = None):
+def train_job(path: Path, base: str, name: str, device: str | None = None) -> Job:
     """A job: "Improve recognition from my labels" (``training.personal``): learn from the
     user's confirmed faces, rejections and answers over the model in use, judged on faces
     held out from training; the result (``PersonalResult``) says in words what changed and is
@@ -340,10 +342,10 @@ def train_job(path: Path, base: str, name: str, device: str | None = None):
             should_stop=lambda: not ctx.control.checkpoint(),
         )
 
-    return run
+    return Job(JobKind.TRAINING, "Training", run)
 
 
-def adopt_job(path: Path, result):
+def adopt_job(path: Path, result) -> Job:
     """A job: switch the catalog to a kept personal model (``result``) and re-group with it;
     no CNN pass (``training.personal.adopt``). Returns the re-cluster summary."""
 
@@ -354,10 +356,10 @@ def adopt_job(path: Path, result):
         _threads()
         return adopt(path, result)
 
-    return run
+    return Job(JobKind.ADOPT, "Grouping", run)
 
 
-def fetch_weights_job(name: str, file: str | None = None):
+def fetch_weights_job(name: str, file: str | None = None) -> Job:
     """A job: download (or import from ``file``) a FaceNet model's weights."""
 
     def run(ctx: JobContext) -> Path:
@@ -373,7 +375,7 @@ def fetch_weights_job(name: str, file: str | None = None):
 
         return facenet.fetch(name, progress)
 
-    return run
+    return Job(JobKind.WEIGHTS, "Weights", run)
 
 
 # --- export (small adapter: the core has no export yet) --------------------------------------
@@ -386,7 +388,7 @@ class ExportSummary:
     folder: Path
 
 
-def export_job(path: Path, out: Path, folders: bool = True):
+def export_job(path: Path, out: Path, folders: bool = True) -> Job:
     """A job running the core's exports into ``out``: ``people.csv``, ``people.json``, XMP
     sidecars with face regions under ``xmp/`` and, with ``folders``, one folder per named
     person holding links to their photos (the photos themselves are never moved)."""
@@ -408,4 +410,4 @@ def export_job(path: Path, out: Path, folders: bool = True):
                 summary = export.export_by_person(cat, out, mode="symlink")
         return ExportSummary(summary.people, summary.photos, out)
 
-    return run
+    return Job(JobKind.EXPORT, "Exporting", run)

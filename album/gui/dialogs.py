@@ -288,7 +288,7 @@ def training_finished(window: Any, result: Any) -> QMessageBox:
         regroup = box.addButton("Re-group with it", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
         regroup.clicked.connect(
-            lambda: window.start_job("Grouping", core.adopt_job(window.session.path, result))
+            lambda: window.start_job(core.adopt_job(window.session.path, result))
         )
     else:
         box.addButton(QMessageBox.StandardButton.Ok)

@@ -20,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum, auto
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -114,68 +115,97 @@ class JobError(Exception):
         self.details = details
 
 
+class JobKind(Enum):
+    """What a job is. The window acts on the kind (what its result means, what to refresh),
+    never on the title it shows."""
+
+    SCAN = auto()
+    GROUPING = auto()
+    QUESTIONS = auto()
+    REVIEW = auto()
+    REEMBED = auto()
+    MARK_FACE = auto()
+    TRAINING = auto()
+    ADOPT = auto()
+    WEIGHTS = auto()
+    EXPORT = auto()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job for the runner: its kind, the title shown while it runs, the work (run in a
+    worker thread with a ``JobContext``), and what its end means: ``cancellable`` and
+    ``pausable`` (the job bar's buttons), ``refresh`` (it changed the catalog: the window
+    re-reads it)."""
+
+    kind: JobKind
+    title: str
+    run: Callable[[JobContext], Any]
+    cancellable: bool = True
+    pausable: bool = False
+    refresh: bool = True
+
+
 class JobRunner(QObject):
     """Runs jobs one at a time; every signal arrives on the GUI thread.
 
-    Signals: ``started(name)``, ``progress(JobProgress)``, ``finished(name, result)``
-    (also after a cancel: the result says what was done), ``failed(name, JobError)``,
+    Signals: ``started(Job)``, ``progress(JobProgress)``, ``finished(Job, result)``
+    (also after a cancel: the result says what was done), ``failed(Job, JobError)``,
     ``busy_changed(bool)``.
     """
 
-    started = Signal(str)
+    started = Signal(object)
     progress = Signal(object)
-    finished = Signal(str, object)
-    failed = Signal(str, object)
+    finished = Signal(object, object)
+    failed = Signal(object, object)
     busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker: Any = None
-        self._name: str | None = None
+        self.job: Job | None = None
         self.control: JobControl | None = None
-        self.cancellable = False
 
     @property
     def busy(self) -> bool:
-        return self._name is not None
+        return self.job is not None
 
     @property
     def current(self) -> str | None:
-        return self._name
+        """The running job's title."""
+        return self.job.title if self.job is not None else None
 
-    def start(
-        self,
-        name: str,
-        fn: Callable[[JobContext], Any],
-        cancellable: bool = True,
-        on_done: Callable[[Any], None] | None = None,
-    ) -> bool:
-        """Start ``fn`` in a worker thread; False (nothing started) while another job runs.
+    @property
+    def cancellable(self) -> bool:
+        return self.job is not None and self.job.cancellable
+
+    def start(self, job: Job, on_done: Callable[[Any], None] | None = None) -> bool:
+        """Start ``job`` in a worker thread; False (nothing started) while another job runs.
         ``on_done(result)`` runs on the GUI thread after ``finished`` is emitted."""
         if self.busy:
             return False
         from superqt.utils import create_worker
 
         control = JobControl()
-        ctx = JobContext(name, control, self.progress.emit)
+        ctx = JobContext(job.title, control, self.progress.emit)
 
         def work() -> Any:
             try:
                 with background_priority():
-                    return fn(ctx)
+                    return job.run(ctx)
             except Exception as exc:  # carried to the GUI thread with its traceback
                 raise JobError(
-                    name, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+                    job.title, f"{type(exc).__name__}: {exc}", traceback.format_exc()
                 ) from exc
 
-        self._name, self.control, self.cancellable = name, control, cancellable
+        self.job, self.control = job, control
         # _ignore_errors: errors arrive through ``failed`` (below); superqt would otherwise
         # also re-raise them in the GUI event loop, where nobody handles them.
         worker = create_worker(work, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._done(name, result, on_done))
-        worker.errored.connect(lambda exc: self._error(name, exc))
+        worker.returned.connect(lambda result: self._done(job, result, on_done))
+        worker.errored.connect(lambda exc: self._error(job, exc))
         self._worker = worker
-        self.started.emit(name)
+        self.started.emit(job)
         self.busy_changed.emit(True)
         worker.start()
         return True
@@ -185,20 +215,20 @@ class JobRunner(QObject):
             self.control.cancel()
 
     def _finish(self) -> None:
-        self._name, self._worker, self.control = None, None, None
+        self.job, self._worker, self.control = None, None, None
         self.busy_changed.emit(False)
 
-    def _done(self, name: str, result: Any, on_done: Callable[[Any], None] | None) -> None:
+    def _done(self, job: Job, result: Any, on_done: Callable[[Any], None] | None) -> None:
         self._finish()
-        self.finished.emit(name, result)
+        self.finished.emit(job, result)
         if on_done is not None:
             on_done(result)
 
-    def _error(self, name: str, exc: BaseException) -> None:
-        log.warning("job %s failed: %s", name, exc)
+    def _error(self, job: Job, exc: BaseException) -> None:
+        log.warning("job %s failed: %s", job.title, exc)
         self._finish()
-        err = exc if isinstance(exc, JobError) else JobError(name, str(exc))
-        self.failed.emit(name, err)
+        err = exc if isinstance(exc, JobError) else JobError(job.title, str(exc))
+        self.failed.emit(job, err)
 
 
 def format_eta(seconds: float | None) -> str:

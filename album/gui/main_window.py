@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui import core, quiet_import
-from album.gui.jobs import JobError, JobProgress, JobRunner, background_priority, format_eta
+from album.gui.jobs import (
+    Job,
+    JobError,
+    JobKind,
+    JobProgress,
+    JobRunner,
+    background_priority,
+    format_eta,
+)
 from album.gui.library import LibraryPage
 from album.gui.pages import HiddenPeopleDialog, PeoplePage, PersonPage, ReviewPage
 from album.gui.thumbs import ThumbnailCache
@@ -85,13 +93,13 @@ class TaskBar(QWidget):
         runner.busy_changed.connect(lambda busy: self.setVisible(busy))
         self.hide()
 
-    def _started(self, name: str) -> None:
-        self.text.setText(name)
+    def _started(self, job: Job) -> None:
+        self.text.setText(job.title)
         self.bar.setRange(0, 0)
         self.eta.clear()
         self.pause.setText("Pause")
-        self.pause.setVisible(self.runner.cancellable and name.startswith("Scan"))
-        self.cancel.setEnabled(self.runner.cancellable)
+        self.pause.setVisible(job.pausable)
+        self.cancel.setEnabled(job.cancellable)
         self.cancel.setText("Cancel")
 
     def show_progress(self, p: JobProgress) -> None:
@@ -401,9 +409,7 @@ class MainWindow(QMainWindow):
         def answered() -> None:
             if box.clickedButton() is switch:
                 device = str(self.settings.value("device", "auto"))
-                self.start_job(
-                    "Re-embedding", core.reembed_job(self.session.path, offer.proposed, device)
-                )
+                self.start_job(core.reembed_job(self.session.path, offer.proposed, device))
 
         box.finished.connect(answered)
         box.open()
@@ -630,9 +636,7 @@ class MainWindow(QMainWindow):
 
     def load_review(self) -> None:
         if self.ready:
-            self.start_job(
-                "Review", core.review_job(self.session.path), False, on_done=self._review_loaded
-            )
+            self.start_job(core.review_job(self.session.path), on_done=self._review_loaded)
 
     def _review_loaded(self, items) -> None:
         self.review_page.set_items(items)
@@ -678,10 +682,7 @@ class MainWindow(QMainWindow):
                 self.viewer.show_photo(self.viewer.photo.id)
 
         return self.start_job(
-            "Marking a face",
-            core.manual_face_job(self.session.path, photo_id, box, device),
-            False,
-            on_done=store,
+            core.manual_face_job(self.session.path, photo_id, box, device), on_done=store
         )
 
     # --- "same person?" -----------------------------------------------------------------------
@@ -697,9 +698,7 @@ class MainWindow(QMainWindow):
 
     def ask_pairs(self) -> None:
         if self.ready:
-            self.start_job(
-                "Questions", core.questions_job(self.session.path), False, on_done=self._show_pairs
-            )
+            self.start_job(core.questions_job(self.session.path), on_done=self._show_pairs)
 
     def _show_pairs(self, questions) -> None:
         d = self._pair_dialog()
@@ -718,8 +717,8 @@ class MainWindow(QMainWindow):
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def start_job(self, name: str, fn, cancellable: bool = True, on_done=None) -> bool:
-        if not self.runner.start(name, fn, cancellable, on_done):
+    def start_job(self, job: Job, on_done: Callable[[Any], None] | None = None) -> bool:
+        if not self.runner.start(job, on_done):
             self.show_message(f"Wait for “{self.runner.current}” to finish first", error=True)
             return False
         return True
@@ -747,7 +746,7 @@ class MainWindow(QMainWindow):
             return False
         self.last_folders = folders
         device = str(self.settings.value("device", "auto"))
-        started = self.start_job("Scanning", core.scan_job(self.session.path, folders, device))
+        started = self.start_job(core.scan_job(self.session.path, folders, device))
         if started and not self.people_page.model.rowCount():
             self.people_page.set_empty(
                 "Looking for faces… people appear here as they are found.", show_button=False
@@ -756,12 +755,12 @@ class MainWindow(QMainWindow):
 
     def recluster(self) -> None:
         if self.ready:
-            self.start_job("Grouping", core.recluster_job(self.session.path), False)
+            self.start_job(core.recluster_job(self.session.path))
 
     def export(self) -> None:
         out = QFileDialog.getExistingDirectory(self, "Export people to folder")
         if out:
-            self.start_job("Exporting", core.export_job(self.session.path, Path(out)))
+            self.start_job(core.export_job(self.session.path, Path(out)))
 
     def open_settings(self) -> None:
         from album.gui.dialogs import SettingsDialog
@@ -770,16 +769,15 @@ class MainWindow(QMainWindow):
         d.add_folder_requested.connect(lambda: (d.accept(), self.add_folder()))
         d.scan_requested.connect(lambda: (d.accept(), self.scan()))
         d.fetch_requested.connect(
-            lambda name, file: self.start_job("Weights", core.fetch_weights_job(name, file or None))
+            lambda name, file: self.start_job(core.fetch_weights_job(name, file or None))
         )
         d.reembed_requested.connect(
             lambda name: (
                 d.accept(),
                 self.start_job(
-                    "Re-embedding",
                     core.reembed_job(
                         self.session.path, name, str(self.settings.value("device", "auto"))
-                    ),
+                    )
                 ),
             )
         )
@@ -787,7 +785,6 @@ class MainWindow(QMainWindow):
             lambda base: (
                 d.accept(),
                 self.start_job(
-                    "Training",
                     core.train_job(
                         self.session.path,
                         base,
@@ -801,7 +798,7 @@ class MainWindow(QMainWindow):
         d.open()
         self.settings_dialog = d
 
-    def _job_finished(self, name: str, result: Any) -> None:
+    def _job_finished(self, job: Job, result: Any) -> None:
         self.last_result = result
         if isinstance(result, core.ScanResult):
             s = result.scan
@@ -821,24 +818,26 @@ class MainWindow(QMainWindow):
             self.show_message(
                 f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
             )
-        elif name == "Training":
+        elif job.kind is JobKind.TRAINING:
             from album.gui.dialogs import training_finished
 
             training_finished(self, result)  # what changed, in words; offers to re-group
-        elif name == "Grouping":
+        elif job.kind in (JobKind.GROUPING, JobKind.ADOPT):
             self.show_message(
                 f"Grouped into {result.clusters} unnamed groups "
                 f"({result.assigned} faces recognised)"
             )
-        if name != "Review" and name != "Questions":
+        if job.refresh:
             self.refresh()
 
-    def _job_failed(self, name: str, err: JobError) -> None:
+    def _job_failed(self, job: Job | str, err: JobError) -> None:
+        """A job failed (or, ``job`` a title, loading the core did)."""
+        title = job.title if isinstance(job, Job) else job
         self.last_error = err
-        log.error("job %s failed: %s\n%s", name, err, err.details)
+        log.error("job %s failed: %s\n%s", title, err, err.details)
         with contextlib.suppress(Exception):  # the failure itself is what the user must see
             self.refresh()
-        self.show_error(f"{name} failed", str(err), err.details)
+        self.show_error(f"{title} failed", str(err), err.details)
 
 
 def personal_model_name(base: str) -> str:
