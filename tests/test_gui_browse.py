@@ -412,9 +412,9 @@ def test_library_timeline_filtered_by_people(qtbot, dated: Path, tmp_path: Path)
 
 def test_people_appear_while_the_scan_runs(qtbot, album: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
     """Live grouping (every 4 photos here): the People grid fills before the scan ends."""
-    from album.gui import core
+    from album.people import scanning
 
-    monkeypatch.setattr(core, "LIVE_EVERY_PHOTOS", 4)
+    monkeypatch.setattr(scanning, "LIVE_EVERY_PHOTOS", 4)
     w = _window(qtbot, tmp_path / "catalog.db", tmp_path)
     groupings: list[int] = []  # photos done at each grouping
     w.runner.progress.connect(lambda p: p.event == "people" and groupings.append(p.done))

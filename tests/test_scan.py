@@ -375,7 +375,14 @@ def test_cli_scan_status_faces_rescan(album, tmp_path, capsys) -> None:
     assert main(["--library", lib, "scan", "--json", "--no-progress", str(album)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["photos"] == 6 and out["errors"] == 0 and out["faces"] >= 6
-    assert out["seconds"] > 0
+    assert out["seconds"] > 0 and out["groups"] is None  # grouping is 'album cluster''s
+    with Catalog(lib) as cat:
+        assert cat.people() == []
+    # --group: the app's sequence (scan, names from metadata, grouping)
+    assert main(["--library", lib, "scan", "--group", "--no-progress", str(album)]) == 0
+    assert "people: " in capsys.readouterr().out
+    with Catalog(lib) as cat:
+        assert cat.people() and cat.assignments()
     (album / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     assert main(["--library", lib, "rescan", "--json", "--no-progress"]) == 0
     out2 = json.loads(capsys.readouterr().out)

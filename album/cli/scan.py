@@ -52,6 +52,12 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
+        "--group",
+        action="store_true",
+        help="then group the faces into people, as the app does ('album cluster' later does "
+        "the same)",
+    )
+    p.add_argument(
         "--no-metadata-names",
         action="store_true",
         help="do not name faces after the face regions in the photos' own metadata (XMP "
@@ -153,20 +159,25 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
     # Pillow warns about odd files (corrupt EXIF, huge images) that the scan already reports
     # as data; on a terminal they would only garble the progress bar.
     warnings.filterwarnings("ignore", module=r"PIL\.")
+    from album.people.scanning import scan_and_group
+
     scanner = make_scanner(args, catalog)
     control = ScanControl()
     with ctrl_c_cancels(control), progress_bar(not args.no_progress) as bar:
         try:
-            summary = scanner.run(
-                folders, progress=bar, control=control, retry_errors=args.retry_errors
+            result = scan_and_group(
+                catalog,
+                scanner,
+                folders,
+                progress=bar,
+                control=control,
+                retry_errors=args.retry_errors,
+                names=not args.no_metadata_names,
+                group=args.group,
             )
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
-    names = None
-    if not summary.cancelled and not args.no_metadata_names:
-        from album.people.metadata import import_embedded_names
-
-        names = import_embedded_names(catalog)
+    summary, names, grouped = result.scan, result.names, result.cluster
     counts = catalog.counts()
     if args.json:
         out = {
@@ -182,6 +193,7 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
             "metadata_names": None
             if names is None
             else {"regions": names.regions, "named": names.named, "kept": names.kept},
+            "groups": None if grouped is None else grouped.clusters,
             "catalog": {
                 "photos": counts.photos,
                 "faces": counts.faces,
@@ -208,6 +220,11 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
                 f"names in the photos' metadata: {names.named} faces named, {names.kept} "
                 f"left as they were, {len(names.problems)} not matched ('album undo' "
                 "reverts the naming)"
+            )
+        if grouped is not None:
+            print(
+                f"people: {grouped.clusters} unnamed groups, {grouped.assigned} faces "
+                "recognised as named people"
             )
         if summary.errors:
             print("'album status --errors' lists the files that could not be read")

@@ -35,17 +35,17 @@ def scan_once(
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from album.gui import core
     from album.gui.app import when_exposed
     from album.gui.main_window import MainWindow
     from album.gui.probe import StallProbe
+    from album.people import scanning
 
     app = QApplication.instance()
     tmp = Path(tempfile.mkdtemp(prefix="album-gui-bench-"))
     os.environ["ALBUM_HOME"] = str(tmp)  # the thumbnails of this scan only
-    every = (core.LIVE_EVERY_PHOTOS, core.LIVE_EVERY_SECONDS)
+    every = (scanning.LIVE_EVERY_PHOTOS, scanning.LIVE_EVERY_SECONDS)
     if not live:  # never due: the scan groups once, at its end
-        core.LIVE_EVERY_PHOTOS, core.LIVE_EVERY_SECONDS = 2**62, math.inf
+        scanning.LIVE_EVERY_PHOTOS, scanning.LIVE_EVERY_SECONDS = 2**62, math.inf
     w = MainWindow(tmp / "catalog.db", QSettings(str(tmp / "gui.ini"), QSettings.Format.IniFormat))
     w.resize(1280, 800)
     w.show()
@@ -150,7 +150,7 @@ def scan_once(
     loop.exec()
     w.close()
     w.deleteLater()
-    core.LIVE_EVERY_PHOTOS, core.LIVE_EVERY_SECONDS = every
+    scanning.LIVE_EVERY_PHOTOS, scanning.LIVE_EVERY_SECONDS = every
     shutil.rmtree(tmp, ignore_errors=True)  # the fresh catalog: figures only are kept
     if "res" not in result:
         return {}

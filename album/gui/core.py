@@ -12,13 +12,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from album.catalog import Catalog
 from album.gui.jobs import Job, JobContext, JobKind
 from album.people.keys import ASSIGN_KEY, THRESHOLD_KEY  # noqa: F401  (the Settings dialog)
 
 if TYPE_CHECKING:
+    from album.people.scanning import ScanResult
     from album.people.service import PeopleService, PeopleSettings
 
 
@@ -139,29 +140,17 @@ def _threads() -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
-@dataclass
-class ScanResult:
-    scan: Any  # album.scan.ScanSummary
-    cluster: Any | None  # album.people.service.ReclusterSummary
-    names: Any | None = None  # album.people.metadata.NamesImport
-    live_runs: int = 0  # groupings during the scan (album.people.live)
-    live_seconds: float = 0.0  # their time, within the scan's
-
-
-# Live grouping during a scan (album.people.live): every this many photos or seconds.
-LIVE_EVERY_PHOTOS = 300
-LIVE_EVERY_SECONDS = 30.0
-
-
 def scan_job(
     path: Path, folders: list[str], device: str | None = None, recluster: bool = True
 ) -> Job:
     """A job: scan ``folders`` into the catalog, grouping people as it goes (a progress
-    report with ``event='people'`` after each grouping), then re-cluster (unless cancelled)."""
+    report with ``event='people'`` after each grouping), then read the names in the photos'
+    metadata and re-cluster, unless cancelled (``album.people.scanning``, as ``album scan``)."""
 
     def run(ctx: JobContext) -> ScanResult:
         ctx.report(0, 0, "Loading the face models…", force=True)
         from album.catalog.lock import writer_job
+        from album.people.scanning import scan_and_group
         from album.scan import Scanner
 
         _threads()
@@ -169,34 +158,35 @@ def scan_job(
             # One lock for the scan and the grouping after it: no other job slips in between.
             scanner = Scanner(cat, device=None if device in (None, "auto") else device)
             ctx.report(0, 0, "Looking for photos…", force=True)
-            from album.people import offload
-            from album.people.live import LiveGrouping
-
             if recluster:
+                from album.people import offload
+
                 offload.prestart()  # its imports overlap the scan's first photos
-            live = LiveGrouping(open_service(cat).recluster, LIVE_EVERY_PHOTOS, LIVE_EVERY_SECONDS)
+            last: list = []
+
+            def text(p) -> str:
+                out = f"{p.photos_done} of {p.photos_total} photos · {p.faces} faces"
+                return out + (f" · {p.errors} unreadable" if p.errors else "")
 
             def progress(p) -> None:
-                text = f"{p.photos_done} of {p.photos_total} photos · {p.faces} faces"
-                if p.errors:
-                    text += f" · {p.errors} unreadable"
-                ctx.report(p.photos_done, p.photos_total, text, p.eta_seconds)
-                # Between two stored batches: people appear while the scan runs.
-                if recluster and not ctx.control.cancelled and live.maybe_run(p.photos_done):
-                    ctx.report(p.photos_done, p.photos_total, text, p.eta_seconds, True, "people")
+                last[:] = [p]
+                ctx.report(p.photos_done, p.photos_total, text(p), p.eta_seconds)
 
-            summary = scanner.run(folders, progress=progress, control=ctx.control)
-            result = ScanResult(summary, None, live_runs=live.runs, live_seconds=live.seconds)
-            if not summary.cancelled:
-                # Names the photos carry from other programs, before grouping (they seed it).
-                from album.people.metadata import import_embedded_names
+            def people() -> None:  # between two stored batches: people appear as it runs
+                p = last[0]
+                ctx.report(p.photos_done, p.photos_total, text(p), p.eta_seconds, True, "people")
 
-                ctx.report(0, 0, "Reading names from the photos' metadata…", force=True)
-                result.names = import_embedded_names(cat, open_service(cat))
-            if recluster and not summary.cancelled:
-                ctx.report(0, 0, "Grouping faces into people…", force=True)
-                result.cluster = open_service(cat).recluster()
-            return result
+            return scan_and_group(
+                cat,
+                scanner,
+                folders,
+                progress=progress,
+                control=ctx.control,
+                group=recluster,
+                live=recluster,
+                on_people=people,
+                status=lambda words: ctx.report(0, 0, words, force=True),
+            )
 
     return Job(JobKind.SCAN, "Scanning", run, pausable=True)
 

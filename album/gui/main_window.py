@@ -800,7 +800,7 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, job: Job, result: Any) -> None:
         self.last_result = result
-        if isinstance(result, core.ScanResult):
+        if job.kind is JobKind.SCAN:
             s = result.scan
             text = (
                 f"Scan stopped after {s.photos} photos; scan again to resume"
@@ -814,7 +814,7 @@ class MainWindow(QMainWindow):
             if result.cluster is not None:
                 text += f" · {result.cluster.clusters} groups"
             self.show_message(text)
-        elif isinstance(result, core.ExportSummary):
+        elif job.kind is JobKind.EXPORT:
             self.show_message(
                 f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
             )
