@@ -33,10 +33,16 @@ class PersonOverview:
         return self.name or "Unnamed"
 
 
+def face_rank(source: str, yaw: float | None, quality: float | None, face_id: int) -> tuple:
+    """The sort key of the one best-face rule: confirmed faces before machine ones, frontal
+    (|yaw| < FRONTAL) before turned and side views, sharper and larger (quality) first.
+    ``best_faces`` orders by the same rule in SQL."""
+    return (source != "confirmed", abs(yaw or 0.0) >= FRONTAL, -(quality or 0.0), face_id)
+
+
 def best_faces(catalog, person_id: int, limit: int = 1, exclude: Iterable[int] = ()) -> list[int]:
     """The faces that show person ``person_id`` best, best first: the cover the user chose,
-    then confirmed faces before machine ones, frontal (|yaw| < FRONTAL) before turned and side
-    views, sharper and larger (quality) first. ``exclude``: face ids left out."""
+    then the others by ``face_rank``. ``exclude``: face ids left out."""
     skip = {int(f) for f in exclude}
     out: list[int] = []
     row = catalog.db.execute("SELECT cover_face_id FROM people WHERE id = ?", (person_id,))

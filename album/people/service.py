@@ -59,6 +59,7 @@ from album.people.keys import (
     threshold_scale,
 )
 from album.people.offload import cluster  # in a child process when the app asks (the GIL)
+from album.people.overview import face_rank
 from album.people.recognition import (
     ASSIGN,
     Gallery,
@@ -74,7 +75,6 @@ from album.people.verification import (
     same_person_queue,
     verify,
 )
-from models.pose import FRONTAL
 
 log = logging.getLogger(__name__)
 
@@ -804,7 +804,7 @@ class PeopleService:
                 f"({','.join('?' * len(chunk))})",
                 chunk,
             ):
-                facts[f] = (photo, abs(yaw or 0.0), quality or 0.0)
+                facts[f] = (photo, yaw, quality)
         by_photo: dict[str, list[int]] = defaultdict(list)
         for f in ids:
             by_photo[facts[f][0]].append(row[f])
@@ -820,11 +820,7 @@ class PeopleService:
         out = []
         for c in range(int(labels.max()) + 1):
             faces = [ids[i] for i in np.flatnonzero(labels == c)]
-            faces.sort(
-                key=lambda f: (
-                    members[f] != "confirmed", facts[f][1] >= FRONTAL, -facts[f][2], f
-                )
-            )  # fmt: skip
+            faces.sort(key=lambda f: face_rank(members[f], facts[f][1], facts[f][2], f))
             out.append(
                 SubGroup(
                     tuple(faces),
