@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import QObject, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from album.gui.grids import FlowingGrid
 from album.gui.models import PhotoDelegate, PhotoIdRole, PhotoRow, PhotosModel
+from album.gui.queries import NewestQuery
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
 from album.people.overview import PersonOverview
@@ -47,44 +47,18 @@ def read_photos(
         return photos_with(cat, person_ids, any_=mode == "any", only=only, without=without or [])
 
 
-class PhotoQuery(QObject):
-    """Runs ``read_photos`` in a worker thread (0.2-0.3 s for 10,000 photos: too long for the
-    GUI thread); ``ready(rows)`` brings only the newest request's answer."""
-
-    ready = Signal(list)
+class PhotoQuery(NewestQuery):
+    """``read_photos`` off the GUI thread (0.2-0.3 s for 10,000 photos: too long for the GUI
+    thread); ``ready(rows)`` brings only the newest request's answer."""
 
     def __init__(self, catalog_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.catalog_path = catalog_path
-        self._request = 0
-        self._workers: set = set()
 
     def run(
         self, person_ids: list[int], mode: str = "all", without: list[int] | None = None
     ) -> None:
-        from superqt.utils import create_worker
-
-        self._request += 1
-        request = self._request
-        worker = create_worker(
-            read_photos,
-            self.catalog_path,
-            list(person_ids),
-            mode,
-            list(without or []),
-            _start_thread=False,
-            _ignore_errors=True,
-        )
-        worker.returned.connect(lambda rows: self._done(request, rows))
-        worker.errored.connect(lambda exc: log.warning("reading the photos failed: %s", exc))
-        worker.finished.connect(lambda: self._workers.discard(worker))
-        self._workers.add(worker)  # referenced until it ends
-        worker.start()
-
-    def _done(self, request: int, rows: list[PhotoRow]) -> None:
-        # The window may have closed while the worker read.
-        if shiboken6.isValid(self) and request == self._request:
-            self.ready.emit(rows)
+        self.submit(read_photos, self.catalog_path, list(person_ids), mode, list(without or []))
 
 
 def photo_grid(model: PhotosModel, name: str) -> QListView:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from album.gui.queries import NewestQuery
 from album.gui.thumbs import ThumbnailCache, placeholder
 from album.people.split import SplitPart, SplitProposal
 
@@ -44,51 +45,6 @@ def read_proposal(catalog_path: Path, person_id: int, groups: int | None) -> Spl
 
     with Catalog(catalog_path) as cat:
         return open_service(cat).split_proposal(person_id, groups)
-
-
-class ProposalQuery(QObject):
-    """Runs ``read_proposal`` in a worker thread; ``ready`` brings the newest request's answer,
-    ``failed`` a refusal in words."""
-
-    ready = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, catalog_path: Path, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.catalog_path = catalog_path
-        self._request = 0
-        self._workers: set = set()
-
-    def run(self, person_id: int, groups: int | None) -> None:
-        from superqt.utils import create_worker
-
-        self._request += 1
-        request = self._request
-        worker = create_worker(
-            read_proposal,
-            self.catalog_path,
-            person_id,
-            groups,
-            _start_thread=False,
-            _ignore_errors=True,
-        )
-        worker.returned.connect(lambda p: self._done(request, p, None))
-        worker.errored.connect(lambda exc: self._done(request, None, exc))
-        worker.finished.connect(lambda: self._workers.discard(worker))
-        self._workers.add(worker)  # referenced until it ends
-        worker.start()
-
-    def _done(self, request: int, proposal: SplitProposal | None, exc: Exception | None) -> None:
-        if not shiboken6.isValid(self) or request != self._request:
-            return
-        if exc is not None:
-            from album.people.errors import PeopleError
-
-            if not isinstance(exc, PeopleError):
-                log.warning("regrouping the person failed: %s", exc)
-            self.failed.emit(str(exc))
-        else:
-            self.ready.emit(proposal)
 
 
 class SplitDialog(QDialog):
@@ -154,7 +110,7 @@ class SplitDialog(QDialog):
         lay.addWidget(self.buttons)
         self.resize(760, 480)
 
-        self.query = ProposalQuery(session.path, self)
+        self.query = NewestQuery(self)
         self.query.ready.connect(self.show_proposal)
         self.query.failed.connect(self._failed)
         thumbs.ready.connect(self._thumb_ready)
@@ -163,7 +119,7 @@ class SplitDialog(QDialog):
     def load(self, groups: int | None = None) -> None:
         self.status.setText(f"Regrouping the faces of {self.label}…")
         self.apply_button.setEnabled(False)
-        self.query.run(self.person.id, groups)
+        self.query.submit(read_proposal, self.session.path, self.person.id, groups)
 
     def _recount(self, value: int) -> None:
         self.load(value if value >= 2 else None)
