@@ -52,10 +52,13 @@ def test_lfw_clustering_reaches_the_target(lfw: Path) -> None:
     from album.evaluation.cluster_scores import score_clustering
     from album.evaluation.lfw_faces import load_lfw_faces
     from album.people.clustering import cluster
+    from models.registry import get_spec
 
     cache = Path(platformdirs.user_cache_dir("album", appauthor=False)) / "people-eval"
     faces = load_lfw_faces(lfw, 10, cache=cache)
     assert len(faces.files) == 4324 and len(faces.identities) == 158
+    threshold = get_spec(faces.model).threshold  # the default model's, not dlib's
     for path in ("hdbscan", "graph"):
-        s = score_clustering(faces.labels, cluster(faces.embeddings, faces.quality, path=path))
+        labels = cluster(faces.embeddings, faces.quality, path=path, threshold=threshold)
+        s = score_clustering(faces.labels, labels)
         assert s.bcubed_f >= 0.97, (path, s)

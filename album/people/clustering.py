@@ -59,12 +59,14 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from album.people.knn import knn
+from models.fitted import DLIB_THRESHOLD
 
 log = logging.getLogger(__name__)
 
 Pairs = Iterable[tuple[int, int]] | np.ndarray | None
 
-DEFAULT_THRESHOLD = 0.42  # dlib-resnet-v1's same-person distance (models.registry)
+# Callers pass their model's threshold; the default is dlib-resnet-v1's (one fitted value).
+DEFAULT_THRESHOLD = DLIB_THRESHOLD
 
 
 @dataclass(frozen=True)
