@@ -48,6 +48,7 @@ import numpy as np
 from album.catalog import Catalog, Person
 from album.catalog.records import BOX_COLUMNS, stored_yaw
 from album.catalog.schema import now
+from album.catalog.user_data import MACHINE_CLUSTERS, USER_SOURCES
 from album.people.ages import parse_birth_date
 from album.people.clustering import ClusterReport, ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
@@ -78,19 +79,9 @@ from album.people.verification import (
 
 log = logging.getLogger(__name__)
 
-USER = ("confirmed", "rejected")
+USER = USER_SOURCES  # the user's decisions (album.catalog.user_data)
 MACHINE = ("automatic", "suggested")
 POSITIVE = ("confirmed", "automatic", "suggested")
-
-# A person that clustering owns: made by it, and untouched by the user.
-_CLUSTER_SQL = """
-    SELECT p.id FROM people p
-    WHERE p.origin = 'cluster' AND p.name IS NULL AND p.hidden = 0
-      AND p.cover_face_id IS NULL AND p.merged_into IS NULL AND p.birth_date IS NULL
-      AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.person_id = p.id
-                      AND a.source IN ('confirmed', 'rejected'))
-      AND NOT EXISTS (SELECT 1 FROM people q WHERE q.merged_into = p.id)
-"""
 
 
 @dataclass(frozen=True)
@@ -283,7 +274,7 @@ class PeopleService:
         return self.person(rows[0][0]) if rows else None
 
     def cluster_ids(self) -> set[int]:
-        return {r[0] for r in self._q(_CLUSTER_SQL)}
+        return {r[0] for r in self._q(MACHINE_CLUSTERS)}
 
     def people(
         self, include_hidden: bool = False, include_empty: bool = False, named_only: bool = False

@@ -25,6 +25,7 @@ import sqlite_utils
 from album.catalog.records import Box, path_to_db
 from album.catalog.schema import now
 from album.catalog.store import write_transaction
+from album.catalog.user_data import FACE_HAS_USER_DATA
 from album.scan.reading import Prepared
 
 
@@ -65,14 +66,6 @@ def iou(a: Box, b: Box) -> float:
 
 def vector_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype="<f4").tobytes()
-
-
-USER_DATA = (
-    "(EXISTS (SELECT 1 FROM assignments a WHERE a.face_id = faces.id "
-    "AND a.source IN ('confirmed', 'rejected')) "
-    "OR EXISTS (SELECT 1 FROM constraints c WHERE c.face_a = faces.id OR c.face_b = faces.id) "
-    "OR EXISTS (SELECT 1 FROM people p WHERE p.cover_face_id = faces.id))"
-)
 
 
 class ScanWriter:
@@ -298,7 +291,7 @@ class ScanWriter:
         two files swapping names would otherwise lose each other's faces mid-scan."""
         doomed = (
             "SELECT id FROM faces WHERE content_hash NOT IN (SELECT content_hash FROM photos "
-            f"WHERE content_hash IS NOT NULL) AND NOT {USER_DATA}"
+            f"WHERE content_hash IS NOT NULL) AND NOT {FACE_HAS_USER_DATA}"
         )
         with write_transaction(self.db):  # reads, then deletes: take the write lock first
             n = self._q(f"SELECT COUNT(*) FROM ({doomed})")[0][0]
