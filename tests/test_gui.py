@@ -339,6 +339,7 @@ def test_split_a_person_who_is_two_people(qtbot, window) -> None:
     qtbot.keyClick(page.view, Qt.Key.Key_Escape)
     grid = w.people_page.view
     grid.setCurrentIndex(grid.model().index(0, 0))
+    assert w.people_page.split_action.isEnabled()  # one person selected
     w.people_page.split_action.trigger()
     dialog = w.split_dialog
     qtbot.waitUntil(lambda: dialog.proposal is not None, timeout=20_000)

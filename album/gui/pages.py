@@ -117,7 +117,11 @@ class PeoplePage(QWidget):
         self.split_action = QAction("Split…", self.view)
         self.split_action.setToolTip("Regroup a person who is really two or more people")
         self.split_action.triggered.connect(self._split_selected)
+        self.split_action.setEnabled(False)  # one person at a time
         self.view.addAction(self.split_action)
+        self.view.selectionModel().selectionChanged.connect(
+            lambda *_: self.split_action.setEnabled(len(self.selected_people()) == 1)
+        )
         QShortcut(
             QKeySequence("H"),
             self.view,

@@ -784,7 +784,10 @@ class PeopleService:
         p = self.active(person_id)
         members = self._positive(p.id)
         if len(members) < 2:
-            raise PeopleError(f"{self._label(p.id)} has {len(members)} face: nothing to split")
+            n = len(members)
+            raise PeopleError(
+                f"{self._label(p.id)} has {n} face{'' if n == 1 else 's'}: nothing to split"
+            )
         ids = sorted(members)
         row = {f: i for i, f in enumerate(ids)}
         facts: dict[int, tuple] = {}
