@@ -5,7 +5,6 @@ Bo together", any of them, only them, without Cy). The query is the core's
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStringListModel, Qt, Signal
@@ -29,8 +28,6 @@ from album.gui.queries import NewestQuery
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
 from album.people.overview import PersonOverview
-
-log = logging.getLogger(__name__)
 
 
 def read_photos(

@@ -5,7 +5,6 @@ one undoable people operation."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +31,6 @@ from album.people.split import SplitPart, SplitProposal
 
 if TYPE_CHECKING:
     from album.gui.core import Session
-
-log = logging.getLogger(__name__)
 
 NEW_PERSON = "New person"
 

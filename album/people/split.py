@@ -99,7 +99,7 @@ def plan_split(
     last = groups + 20 if groups else max(2, max_groups)
     for k in range(wanted, last + 1):
         if k > len(rows) or tree[-(k - 1), 2] < lowest:
-            break  # below this height the faces are one person's: no cut means two people
+            break  # below this height the faces are one person's: no lower cut parts two people
         cut = fcluster(tree, k, criterion="maxclust") - 1
         sizeable = np.flatnonzero(np.bincount(cut) >= least)
         if len(sizeable) >= wanted:
