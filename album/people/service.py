@@ -50,7 +50,7 @@ from album.catalog.records import BOX_COLUMNS, stored_yaw
 from album.catalog.schema import now
 from album.catalog.user_data import MACHINE_CLUSTERS, USER_SOURCES
 from album.people.ages import parse_birth_date
-from album.people.clustering import ClusterReport, ClusterSettings
+from album.people.clustering import ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
 from album.people.keys import (
     ASSIGN_KEY,
@@ -62,11 +62,10 @@ from album.people.keys import (
 from album.people.offload import cluster  # in a child process when the app asks (the GIL)
 from album.people.overview import face_rank
 from album.people.recognition import (
-    ASSIGN,
     Gallery,
     RecognitionSettings,
-    decide,
 )
+from album.people.regroup import Snapshot, plan_regroup
 from album.people.split import SplitPart, SplitProposal, SubGroup, plan_split
 from album.people.verification import (
     MergeSuggestion,
@@ -1322,15 +1321,9 @@ class PeopleService:
         row = self._q("SELECT COALESCE(MAX(id), 0), COUNT(undone_at) FROM people_log")[0]
         return int(row[0]), int(row[1])
 
-    def _recluster(self, method: str | None, start: float, replan: bool) -> ReclusterSummary:
-        method = method or self.settings.method
-        # The snapshot: every read up to end_read() sees the catalog at one moment.
-        self.catalog.begin_read()
-        version = self._user_version()
-        snapshot_clusters = self.cluster_ids()
+    def _snapshot(self) -> Snapshot:
+        """What re-grouping reads (inside ``begin_read``: one moment of the catalog)."""
         ids, x = self.catalog.embeddings(self.model_id)
-        n = len(ids)
-        index = {int(f): i for i, f in enumerate(ids)}
         photo = dict(self._q("SELECT id, content_hash FROM faces"))
         quality, yaw = {}, {}
         for f, q, y, lm, *box in self._q(
@@ -1348,142 +1341,38 @@ class PeopleService:
                 rejected.add((f, p))
             else:
                 machine_before[f] = p
-        constraints = self._q("SELECT face_a, face_b, kind FROM constraints")
-        before_birth = self._before_birth()
+        return Snapshot(
+            ids,
+            x,
+            photo,
+            quality,
+            yaw,
+            active,
+            confirmed,
+            rejected,
+            machine_before,
+            self._q("SELECT face_a, face_b, kind FROM constraints"),
+            self._before_birth(),
+        )
+
+    def _recluster(self, method: str | None, start: float, replan: bool) -> ReclusterSummary:
+        # The snapshot: every read up to end_read() sees the catalog at one moment.
+        self.catalog.begin_read()
+        version = self._user_version()
+        snapshot_clusters = self.cluster_ids()
+        snap = self._snapshot()
         self.catalog.end_read()
-        partners: dict[int, set[int]] = defaultdict(set)
-        for a, b, kind in constraints:
-            if kind == "cannot-link":
-                partners[a].add(b)
-                partners[b].add(a)
-
-        user_rejected = set(rejected)
-        rejected |= before_birth  # never proposed, like the user's "not this person"
-
-        # Per person: its faces' photos and faces, to keep each person free of conflicts.
-        held_photos: dict[int, set[str]] = defaultdict(set)
-        held_faces: dict[int, set[int]] = defaultdict(set)
-        for f, p in confirmed.items():
-            held_photos[p].add(photo.get(f, ""))
-            held_faces[p].add(f)
-
-        # 1. recognition of unconfirmed faces against confirmed ones (active people only)
-        gal_rows = [(f, p) for f, p in confirmed.items() if p in active and f in index]
-        gallery = Gallery(
-            x[[index[f] for f, _ in gal_rows]]
-            if gal_rows
-            else np.zeros((0, x.shape[1] if n else 0), np.float32),
-            [p for _, p in gal_rows],
-            [f for f, _ in gal_rows],
+        plan = plan_regroup(
+            snap,
+            self.threshold,
+            self.settings.recognition,
+            self.settings.cluster,
+            method or self.settings.method,
+            cluster,
         )
-        todo = [i for i, f in enumerate(ids.tolist()) if f not in confirmed]
-        rec = self.settings.recognition
-        threshold = self.threshold
-        proposals: list[tuple[float, int, int, str]] = []  # (distance, face, person, source)
-        must_to_person: dict[int, int] = {}
-        for a, b, kind in constraints:
-            if kind == "must-link":
-                if a in confirmed and b not in confirmed:
-                    must_to_person[b] = confirmed[a]
-                elif b in confirmed and a not in confirmed:
-                    must_to_person[a] = confirmed[b]
-        if len(gallery) and todo:
-            cands = gallery.candidates(x[todo], rec.k, rec.shortlist)
-            for i, cs in zip(todo, cands, strict=True):
-                f = int(ids[i])
-                allowed = [c for c in cs if c.person in active and (f, c.person) not in rejected]
-                m = decide(allowed, threshold, rec)
-                for rank, c in enumerate(allowed):
-                    if c.distance > threshold:
-                        break
-                    source = "automatic" if rank == 0 and m.decision == ASSIGN else "suggested"
-                    proposals.append((c.distance, f, c.person, source))
-        for f, p in must_to_person.items():
-            if f in index and p in active and (f, p) not in rejected:
-                proposals.append((-1.0, f, p, "automatic"))
-        proposals.sort()
-        recognised: dict[int, tuple[int, str, float]] = {}
-        for d, f, p, source in proposals:
-            if f in recognised:
-                continue
-            if photo.get(f) in held_photos[p] or partners.get(f, set()) & held_faces[p]:
-                continue
-            recognised[f] = (p, source, max(d, 0.0))
-            held_photos[p].add(photo.get(f, ""))
-            held_faces[p].add(f)
+        recognised, mapping = plan.recognised, dict(plan.mapping)
 
-        # Faces the user said are the same person as a recognised face follow it.
-        for a, b, kind in constraints:
-            if kind != "must-link":
-                continue
-            for f, g in ((a, b), (b, a)):
-                if f in recognised and g in index and g not in confirmed and g not in recognised:
-                    p = recognised[f][0]
-                    if (
-                        (g, p) in rejected
-                        or photo.get(g) in held_photos[p]
-                        or partners.get(g, set()) & held_faces[p]
-                    ):
-                        continue
-                    recognised[g] = (p, recognised[f][1], recognised[f][2])
-                    held_photos[p].add(photo.get(g, ""))
-                    held_faces[p].add(g)
-
-        # 2. clustering of the unknown faces
-        unknown = [i for i in todo if int(ids[i]) not in recognised]
-        uid = [int(ids[i]) for i in unknown]
-        upos = {f: j for j, f in enumerate(uid)}
-        cannot: list[tuple[int, int]] = []
-        by_photo: dict[str, list[int]] = defaultdict(list)
-        for j, f in enumerate(uid):
-            by_photo[photo.get(f, "")].append(j)
-        for js in by_photo.values():
-            cannot.extend((js[p], js[q]) for p in range(len(js)) for q in range(p + 1, len(js)))
-        must: list[tuple[int, int]] = []
-        for a, b, kind in constraints:
-            if a in upos and b in upos:
-                (cannot if kind == "cannot-link" else must).append((upos[a], upos[b]))
-        # "Not this person" for a person without confirmed faces: keep the face away from
-        # the faces that person had.
-        had: dict[int, list[int]] = defaultdict(list)
-        for f, p in machine_before.items():
-            if f in upos:
-                had[p].append(upos[f])
-        for f, p in user_rejected:
-            if f in upos and p in had:
-                cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
-        report = ClusterReport()
-        labels = (
-            cluster(
-                x[unknown],
-                np.array([quality.get(f, 1.0) for f in uid]),
-                cannot,
-                must,
-                method=method,
-                threshold=threshold,
-                settings=self.settings.cluster,
-                report=report,
-                yaw=np.array([yaw.get(f, 0.0) for f in uid]),
-            )
-            if unknown
-            else np.zeros(0, np.int64)
-        )
-
-        # 3. clusters keep the id of the person (without confirmed faces) whose faces they hold
-        pool = {p for p in active if p not in {q for q in confirmed.values()}}
-        overlap: dict[tuple[int, int], int] = defaultdict(int)
-        for j, f in enumerate(uid):
-            p = machine_before.get(f)
-            if labels[j] >= 0 and p in pool:
-                overlap[(int(labels[j]), p)] += 1
-        mapping: dict[int, int] = {}
-        used: set[int] = set()
-        for (c, p), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
-            if c not in mapping and p not in used:
-                mapping[c] = p
-                used.add(p)
-
-        # 4. write, in one transaction taken up front. The user may have worked since the
+        # The write, in one transaction taken up front. The user may have worked since the
         # snapshot: then plan again (once); the second time, write around the user's changes.
         # Triggers already drop machine rows for faces confirmed or rejected meanwhile.
         new_clusters = 0
@@ -1499,7 +1388,7 @@ class PeopleService:
             alive = {r[0] for r in self._q("SELECT id FROM people WHERE merged_into IS NULL")}
             self.db.execute("DELETE FROM assignments WHERE source IN ('automatic', 'suggested')")
             rows = [(f, p, s, d, t) for f, (p, s, d) in recognised.items() if p in alive]
-            for c in sorted(set(labels[labels >= 0].tolist())):
+            for c in sorted(set(plan.clustered.values())):
                 if mapping.get(c) not in alive:  # new, or its person was merged or removed
                     mapping[c] = self.db.execute(
                         "INSERT INTO people (name, origin, created_at, updated_at) "
@@ -1507,9 +1396,9 @@ class PeopleService:
                         (t, t),
                     ).lastrowid
                     new_clusters += 1
-            for j, f in enumerate(uid):
-                if labels[j] >= 0 and (f, mapping[int(labels[j])]) not in rejected:
-                    rows.append((f, mapping[int(labels[j])], "automatic", None, t))
+            for f, c in plan.clustered.items():
+                if (f, mapping[c]) not in plan.blocked:
+                    rows.append((f, mapping[c], "automatic", None, t))
             # Faces a scan (or purge) deleted since the snapshot are skipped.
             self.db.conn.executemany(
                 "INSERT INTO assignments (face_id, person_id, source, confidence, updated_at) "
@@ -1526,17 +1415,17 @@ class PeopleService:
                 )
             self.catalog.set_setting("people.clustered_at", t)
             self.catalog.set_setting("people.cluster_model", self.model_id)
-        clustered = int((labels >= 0).sum())
+        index = {int(f) for f in snap.ids}
         return ReclusterSummary(
-            faces=n,
-            confirmed=sum(1 for f in confirmed if f in index),
+            faces=len(snap.ids),
+            confirmed=sum(1 for f in snap.confirmed if f in index),
             assigned=sum(1 for v in recognised.values() if v[1] == "automatic"),
             suggested=sum(1 for v in recognised.values() if v[1] == "suggested"),
-            clustered=clustered,
-            alone=len(unknown) - clustered,
-            clusters=len(set(labels[labels >= 0].tolist())),
+            clustered=len(plan.clustered),
+            alone=plan.unknown - len(plan.clustered),
+            clusters=plan.clusters,
             new_clusters=new_clusters,
             dropped_clusters=len(dropped),
             seconds=time.perf_counter() - start,
-            path=report.path,
+            path=plan.report.path,
         )

@@ -1,0 +1,204 @@
+"""Re-grouping planned as a pure function: a snapshot of the catalog in, the machine's new
+assignments out (no SQLite here; ``PeopleService.recluster`` takes the snapshot and writes the
+plan in one transaction).
+
+1. Recognition: each unconfirmed face against the people's confirmed faces (active people only,
+   never a person the face was rejected from or one whose birth date is after its photo);
+   faces the user said are the same follow a recognised face.
+2. Clustering of the faces left unknown, with the user's constraints: faces of one photo and
+   "not the same" apart, "the same" together, a face rejected from a person without
+   confirmed faces kept away from the faces that person had.
+3. Clusters keep the id of the (still unconfirmed) person whose faces they hold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from album.people.clustering import ClusterReport, ClusterSettings
+from album.people.recognition import ASSIGN, Gallery, RecognitionSettings, decide
+
+
+@dataclass
+class Snapshot:
+    """What re-grouping reads, all from one moment of the catalog."""
+
+    ids: np.ndarray  # (n,) face ids with an embedding of the model
+    x: np.ndarray  # (n, D) their unit vectors
+    photo: dict[int, str]  # face -> its photo's content hash
+    quality: dict[int, float]
+    yaw: dict[int, float]  # degrees
+    active: set[int]  # people not merged into another
+    confirmed: dict[int, int]  # face -> person: the user's "this is"
+    rejected: set[tuple[int, int]]  # (face, person): the user's "not this person"
+    machine_before: dict[int, int]  # face -> person: the machine's assignments until now
+    constraints: list[tuple[int, int, str]]  # (face a, face b, 'cannot-link' | 'must-link')
+    before_birth: set[tuple[int, int]] = field(default_factory=set)  # (face, person)
+
+
+@dataclass
+class RegroupPlan:
+    """The machine's new assignments: ``recognised`` face -> (person, 'automatic' or
+    'suggested', distance); ``clustered`` face -> cluster label; ``mapping`` cluster label ->
+    the person whose id it keeps; ``unknown`` faces that went to clustering; ``blocked``
+    (face, person) pairs no write may make (the user's rejections, birth dates)."""
+
+    recognised: dict[int, tuple[int, str, float]]
+    clustered: dict[int, int]
+    mapping: dict[int, int]
+    unknown: int
+    blocked: set[tuple[int, int]]
+    report: ClusterReport
+
+    @property
+    def clusters(self) -> int:
+        return len(set(self.clustered.values()))
+
+
+def plan_regroup(
+    s: Snapshot,
+    threshold: float,
+    recognition: RecognitionSettings,
+    cluster_settings: ClusterSettings,
+    method: str,
+    cluster: Callable[..., np.ndarray],
+) -> RegroupPlan:
+    """The plan for snapshot ``s`` at the model's ``threshold``; ``cluster`` is
+    ``album.people.clustering.cluster`` (or the same run in the app's child process)."""
+    ids, x = s.ids, s.x
+    n = len(ids)
+    index = {int(f): i for i, f in enumerate(ids)}
+    photo, confirmed = s.photo, s.confirmed
+    rejected = s.rejected | s.before_birth  # never proposed, like the user's "not this person"
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b, kind in s.constraints:
+        if kind == "cannot-link":
+            partners[a].add(b)
+            partners[b].add(a)
+
+    # Per person: its faces' photos and faces, to keep each person free of conflicts.
+    held_photos: dict[int, set[str]] = defaultdict(set)
+    held_faces: dict[int, set[int]] = defaultdict(set)
+    for f, p in confirmed.items():
+        held_photos[p].add(photo.get(f, ""))
+        held_faces[p].add(f)
+
+    # 1. recognition of unconfirmed faces against confirmed ones (active people only)
+    gal_rows = [(f, p) for f, p in confirmed.items() if p in s.active and f in index]
+    gallery = Gallery(
+        x[[index[f] for f, _ in gal_rows]]
+        if gal_rows
+        else np.zeros((0, x.shape[1] if n else 0), np.float32),
+        [p for _, p in gal_rows],
+        [f for f, _ in gal_rows],
+    )
+    todo = [i for i, f in enumerate(ids.tolist()) if f not in confirmed]
+    proposals: list[tuple[float, int, int, str]] = []  # (distance, face, person, source)
+    must_to_person: dict[int, int] = {}
+    for a, b, kind in s.constraints:
+        if kind == "must-link":
+            if a in confirmed and b not in confirmed:
+                must_to_person[b] = confirmed[a]
+            elif b in confirmed and a not in confirmed:
+                must_to_person[a] = confirmed[b]
+    if len(gallery) and todo:
+        cands = gallery.candidates(x[todo], recognition.k, recognition.shortlist)
+        for i, cs in zip(todo, cands, strict=True):
+            f = int(ids[i])
+            allowed = [c for c in cs if c.person in s.active and (f, c.person) not in rejected]
+            m = decide(allowed, threshold, recognition)
+            for rank, c in enumerate(allowed):
+                if c.distance > threshold:
+                    break
+                source = "automatic" if rank == 0 and m.decision == ASSIGN else "suggested"
+                proposals.append((c.distance, f, c.person, source))
+    for f, p in must_to_person.items():
+        if f in index and p in s.active and (f, p) not in rejected:
+            proposals.append((-1.0, f, p, "automatic"))
+    proposals.sort()
+    recognised: dict[int, tuple[int, str, float]] = {}
+    for d, f, p, source in proposals:
+        if f in recognised:
+            continue
+        if photo.get(f) in held_photos[p] or partners.get(f, set()) & held_faces[p]:
+            continue
+        recognised[f] = (p, source, max(d, 0.0))
+        held_photos[p].add(photo.get(f, ""))
+        held_faces[p].add(f)
+
+    # Faces the user said are the same person as a recognised face follow it.
+    for a, b, kind in s.constraints:
+        if kind != "must-link":
+            continue
+        for f, g in ((a, b), (b, a)):
+            if f in recognised and g in index and g not in confirmed and g not in recognised:
+                p = recognised[f][0]
+                if (
+                    (g, p) in rejected
+                    or photo.get(g) in held_photos[p]
+                    or partners.get(g, set()) & held_faces[p]
+                ):
+                    continue
+                recognised[g] = (p, recognised[f][1], recognised[f][2])
+                held_photos[p].add(photo.get(g, ""))
+                held_faces[p].add(g)
+
+    # 2. clustering of the unknown faces
+    unknown = [i for i in todo if int(ids[i]) not in recognised]
+    uid = [int(ids[i]) for i in unknown]
+    upos = {f: j for j, f in enumerate(uid)}
+    cannot: list[tuple[int, int]] = []
+    by_photo: dict[str, list[int]] = defaultdict(list)
+    for j, f in enumerate(uid):
+        by_photo[photo.get(f, "")].append(j)
+    for js in by_photo.values():
+        cannot.extend((js[p], js[q]) for p in range(len(js)) for q in range(p + 1, len(js)))
+    must: list[tuple[int, int]] = []
+    for a, b, kind in s.constraints:
+        if a in upos and b in upos:
+            (cannot if kind == "cannot-link" else must).append((upos[a], upos[b]))
+    # "Not this person" for a person without confirmed faces: keep the face away from
+    # the faces that person had.
+    had: dict[int, list[int]] = defaultdict(list)
+    for f, p in s.machine_before.items():
+        if f in upos:
+            had[p].append(upos[f])
+    for f, p in s.rejected:
+        if f in upos and p in had:
+            cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
+    report = ClusterReport()
+    labels = (
+        cluster(
+            x[unknown],
+            np.array([s.quality.get(f, 1.0) for f in uid]),
+            cannot,
+            must,
+            method=method,
+            threshold=threshold,
+            settings=cluster_settings,
+            report=report,
+            yaw=np.array([s.yaw.get(f, 0.0) for f in uid]),
+        )
+        if unknown
+        else np.zeros(0, np.int64)
+    )
+
+    # 3. clusters keep the id of the person (without confirmed faces) whose faces they hold
+    pool = {p for p in s.active if p not in set(confirmed.values())}
+    overlap: dict[tuple[int, int], int] = defaultdict(int)
+    for j, f in enumerate(uid):
+        p = s.machine_before.get(f)
+        if labels[j] >= 0 and p in pool:
+            overlap[(int(labels[j]), p)] += 1
+    mapping: dict[int, int] = {}
+    used: set[int] = set()
+    for (c, p), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+        if c not in mapping and p not in used:
+            mapping[c] = p
+            used.add(p)
+    clustered = {f: int(labels[j]) for j, f in enumerate(uid) if labels[j] >= 0}
+    return RegroupPlan(recognised, clustered, mapping, len(unknown), rejected, report)
