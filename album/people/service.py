@@ -32,23 +32,20 @@ stay suggestions until confirmed.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
 
 import numpy as np
 
 from album.catalog import Catalog, Person
 from album.catalog.records import BOX_COLUMNS, stored_yaw
 from album.catalog.schema import now
-from album.catalog.user_data import MACHINE_CLUSTERS, USER_SOURCES
+from album.catalog.user_data import MACHINE_CLUSTERS, MACHINE_SOURCES, USER_SOURCES
 from album.people.ages import parse_birth_date
 from album.people.clustering import ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
@@ -67,6 +64,7 @@ from album.people.recognition import (
 )
 from album.people.regroup import Snapshot, plan_regroup
 from album.people.split import SplitPart, SplitProposal, SubGroup, plan_split
+from album.people.undo_log import Undo, UndoLog, user_operation
 from album.people.verification import (
     MergeSuggestion,
     Question,
@@ -79,7 +77,7 @@ from album.people.verification import (
 log = logging.getLogger(__name__)
 
 USER = USER_SOURCES  # the user's decisions (album.catalog.user_data)
-MACHINE = ("automatic", "suggested")
+MACHINE = MACHINE_SOURCES
 POSITIVE = ("confirmed", "automatic", "suggested")
 
 
@@ -139,15 +137,6 @@ class FaceLabel:
 
 
 @dataclass(frozen=True)
-class LogEntry:
-    id: int
-    action: str
-    summary: str
-    created_at: str
-    undone_at: str | None
-
-
-@dataclass(frozen=True)
 class ReclusterSummary:
     faces: int  # faces with an embedding of the model
     confirmed: int  # faces the user confirmed (untouched)
@@ -162,46 +151,7 @@ class ReclusterSummary:
     path: str  # clustering path taken ("hdbscan", "graph", "agglomerative")
 
 
-@dataclass
-class _Undo:
-    """Before-images of what one operation changes."""
-
-    people: dict[int, dict] = field(default_factory=dict)
-    new_people: list[int] = field(default_factory=list)
-    new_faces: list[int] = field(default_factory=list)  # hand-marked faces (deleted on undo)
-    faces: dict[int, list[dict]] = field(default_factory=dict)
-    constraints: dict[str, dict | None] = field(default_factory=dict)
-    summary: str = ""
-
-    def as_json(self) -> str:
-        return json.dumps(
-            {
-                "people": list(self.people.values()),
-                "new_people": self.new_people,
-                "new_faces": self.new_faces,
-                "faces": {str(k): v for k, v in self.faces.items()},
-                "constraints": self.constraints,
-            }
-        )
-
-
-_Op = TypeVar("_Op", bound=Callable[..., Any])
-
-
-def _user_operation(method: _Op) -> _Op:
-    """Run a whole user operation, its checks included, in one write transaction taken up
-    front: a concurrent scan or re-cluster makes it wait instead of fail, and what it checked
-    is still true when it writes. Nested operations (``name`` merging) share the transaction."""
-
-    @functools.wraps(method)
-    def run(self: PeopleService, *args: Any, **kwargs: Any) -> Any:
-        with self.catalog.write():
-            return method(self, *args, **kwargs)
-
-    return run  # type: ignore[return-value]
-
-
-class PeopleService:
+class PeopleService(UndoLog):
     """People operations on ``catalog`` for embeddings of ``model_id`` (default: the
     catalog's model, else the app's default model)."""
 
@@ -434,48 +384,7 @@ class PeopleService:
         p = self.catalog.person(person_id)
         return p.name if p and p.name else f"cluster {person_id}"
 
-    # --- undo log ------------------------------------------------------------------------------
-
-    @contextmanager
-    def _operation(self, action: str) -> Iterator[_Undo]:
-        undo = _Undo()
-        with self.catalog.write():
-            yield undo
-            self.db.execute(
-                "INSERT INTO people_log (action, summary, undo, created_at) VALUES (?, ?, ?, ?)",
-                (action, undo.summary or action, undo.as_json(), now()),
-            )
-
-    def _save_people(self, undo: _Undo, ids: Iterable[int]) -> None:
-        for pid in ids:
-            if pid in undo.people or pid in undo.new_people:
-                continue
-            rows = list(self.db.query("SELECT * FROM people WHERE id = ?", (pid,)))
-            if rows:
-                undo.people[pid] = rows[0]
-
-    def _save_faces(self, undo: _Undo, face_ids: Iterable[int]) -> None:
-        todo = [f for f in set(face_ids) if f not in undo.faces]
-        for s in range(0, len(todo), 900):
-            chunk = todo[s : s + 900]
-            rows: dict[int, list[dict]] = {f: [] for f in chunk}
-            for r in self.db.query(
-                f"SELECT face_id, person_id, source, confidence, updated_at FROM assignments "
-                f"WHERE face_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                rows[r["face_id"]].append(r)
-            undo.faces.update(rows)
-
-    def _save_constraint(self, undo: _Undo, a: int, b: int) -> None:
-        key = f"{a},{b}"
-        if key not in undo.constraints:
-            rows = list(
-                self.db.query("SELECT * FROM constraints WHERE face_a = ? AND face_b = ?", (a, b))
-            )
-            undo.constraints[key] = rows[0] if rows else None
-
-    def _new_person(self, undo: _Undo, name: str | None = None, origin: str = "user") -> int:
+    def _new_person(self, undo: Undo, name: str | None = None, origin: str = "user") -> int:
         t = now()
         pid = self.db.execute(
             "INSERT INTO people (name, origin, created_at, updated_at) VALUES (?, ?, ?, ?)",
@@ -483,93 +392,6 @@ class PeopleService:
         ).lastrowid
         undo.new_people.append(pid)
         return pid
-
-    def history(self, limit: int = 20, include_undone: bool = False) -> list[LogEntry]:
-        where = "" if include_undone else "WHERE undone_at IS NULL"
-        return [
-            LogEntry(*r)
-            for r in self._q(
-                f"SELECT id, action, summary, created_at, undone_at FROM people_log {where} "
-                f"ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
-        ]
-
-    @_user_operation
-    def undo(self) -> LogEntry | None:
-        """Undo the latest operation not yet undone (last first); None when there is none."""
-        rows = self._q(
-            "SELECT id, action, summary, undo, created_at FROM people_log "
-            "WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
-        )
-        if not rows:
-            return None
-        entry_id, action, summary, blob, created = rows[0]
-        data = json.loads(blob)
-        t = now()
-        with self.db.atomic():
-            for key, row in data["constraints"].items():
-                a, b = (int(v) for v in key.split(","))
-                self.db.execute("DELETE FROM constraints WHERE face_a = ? AND face_b = ?", (a, b))
-                if row is not None:
-                    self.db.execute(
-                        "INSERT INTO constraints (id, face_a, face_b, kind, "
-                        "created_at) VALUES (:id, :face_a, :face_b, :kind, "
-                        ":created_at)",
-                        row,
-                    )
-            faces = [int(f) for f in data["faces"]]
-            for s in range(0, len(faces), 900):
-                chunk = faces[s : s + 900]
-                self.db.execute(
-                    f"DELETE FROM assignments WHERE face_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            for row in data["people"]:
-                self.db.execute(
-                    "INSERT INTO people (id, name, hidden, cover_face_id, merged_into, origin, "
-                    "birth_date, created_at, updated_at) VALUES (:id, :name, :hidden, "
-                    ":cover_face_id, :merged_into, :origin, :birth_date, :created_at, "
-                    ":updated_at) ON CONFLICT (id) DO UPDATE "
-                    "SET name = excluded.name, hidden = excluded.hidden, "
-                    "cover_face_id = excluded.cover_face_id, merged_into = excluded.merged_into, "
-                    "origin = excluded.origin, birth_date = excluded.birth_date, "
-                    "updated_at = excluded.updated_at",
-                    {"birth_date": None, **row},  # entries older than birth dates lack it
-                )
-            for pid in data["new_people"]:
-                self.db.execute(
-                    "UPDATE people SET merged_into = NULL WHERE merged_into = ?", (pid,)
-                )
-                self.db.execute("DELETE FROM assignments WHERE person_id = ?", (pid,))
-                self.db.execute("DELETE FROM people WHERE id = ?", (pid,))
-            rows_back = [r for rs in data["faces"].values() for r in rs]
-            rows_back.sort(key=lambda r: r["source"] in MACHINE)  # user decisions first
-            existing = {r[0] for r in self._q("SELECT id FROM people")}
-            for r in rows_back:
-                if r["person_id"] not in existing:
-                    continue  # a cluster that re-clustering has since dropped
-                self.db.execute(
-                    "INSERT OR IGNORE INTO assignments (face_id, person_id, source, confidence, "
-                    "updated_at) VALUES (:face_id, :person_id, :source, :confidence, "
-                    ":updated_at)",
-                    r,
-                )
-            # Re-clustering since the operation may have given these people other faces that
-            # clash with the restored ones: the machine's assignments give way.
-            self._repair({r["person_id"] for r in rows_back if r["person_id"] in existing})
-            for fid in data.get("new_faces", []):
-                self.db.execute(
-                    "UPDATE people SET cover_face_id = NULL WHERE cover_face_id = ?", (fid,)
-                )
-                self.db.execute(
-                    "DELETE FROM constraints WHERE face_a = ? OR face_b = ?", (fid, fid)
-                )
-                self.db.execute("DELETE FROM assignments WHERE face_id = ?", (fid,))
-                self.db.execute("DELETE FROM embeddings WHERE face_id = ?", (fid,))
-                self.db.execute("DELETE FROM faces WHERE id = ?", (fid,))
-            self.db.execute("UPDATE people_log SET undone_at = ? WHERE id = ?", (t, entry_id))
-        return LogEntry(entry_id, action, summary, created, t)
 
     def _repair(self, person_ids: Iterable[int]) -> int:
         """Drop machine assignments that put two cannot-linked faces (one photo, or marked
@@ -601,7 +423,7 @@ class PeopleService:
 
     def _set_positive(
         self,
-        undo: _Undo,
+        undo: Undo,
         face_id: int,
         person_id: int,
         source: str,
@@ -627,7 +449,7 @@ class PeopleService:
                 (face_id, person_id, source, now()),
             )
 
-    def _drop_positive(self, undo: _Undo, face_ids: Iterable[int], person_id: int) -> None:
+    def _drop_positive(self, undo: Undo, face_ids: Iterable[int], person_id: int) -> None:
         face_ids = list(face_ids)
         self._save_faces(undo, face_ids)
         for f in face_ids:
@@ -637,7 +459,7 @@ class PeopleService:
                 (f, person_id),
             )
 
-    def _reject(self, undo: _Undo, face_id: int, person_id: int) -> None:
+    def _reject(self, undo: Undo, face_id: int, person_id: int) -> None:
         self._save_faces(undo, [face_id])
         self.db.execute(
             "INSERT INTO assignments (face_id, person_id, source, updated_at) VALUES "
@@ -651,7 +473,7 @@ class PeopleService:
             self.db.execute("UPDATE people SET cover_face_id = NULL WHERE id = ?", (person_id,))
 
     def _join(
-        self, undo: _Undo, person_id: int, joining: dict[int, str], reject_from_old: bool = False
+        self, undo: Undo, person_id: int, joining: dict[int, str], reject_from_old: bool = False
     ) -> int:
         """Give each face of ``joining`` the assignment (person, source), dropping machine
         assignments in the way; returns how many joined."""
@@ -668,7 +490,7 @@ class PeopleService:
             joined += 1
         return joined
 
-    def _touch(self, undo: _Undo, person_id: int, **values: object) -> None:
+    def _touch(self, undo: Undo, person_id: int, **values: object) -> None:
         self._save_people(undo, [person_id])
         sets = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(
@@ -678,7 +500,7 @@ class PeopleService:
 
     # --- operations (undoable) -----------------------------------------------------------------
 
-    @_user_operation
+    @user_operation
     def name(self, person_id: int, name: str) -> Person:
         """Name a person or cluster. A name another person already has merges this one into
         that person. Naming an unnamed cluster confirms its automatic faces."""
@@ -708,7 +530,7 @@ class PeopleService:
         """Same as ``name`` (a name in use merges into its holder)."""
         return self.name(person_id, name)
 
-    @_user_operation
+    @user_operation
     def merge(self, source_id: int, target_id: int) -> Person:
         """Merge person ``source_id`` into ``target_id``. Refused if a confirmed face of one is
         in the same photo as, or marked different from, a confirmed face of the other. An
@@ -725,7 +547,7 @@ class PeopleService:
             )
         return self.person(dst.id)
 
-    def _merge_into(self, undo: _Undo, src: Person, dst: Person) -> int:
+    def _merge_into(self, undo: Undo, src: Person, dst: Person) -> int:
         """Move ``src``'s faces and rejections to ``dst`` and mark it merged; returns how many
         faces moved (see ``merge``)."""
         joining = {}
@@ -753,7 +575,7 @@ class PeopleService:
                 self._touch(undo, dst.id, cover_face_id=src.cover_face_id)
         return moved
 
-    @_user_operation
+    @user_operation
     def split(self, person_id: int, face_ids: Iterable[int], name: str | None = None) -> Person:
         """Take faces out of a person into a new person (or the person called ``name``)."""
         p = self.active(person_id)
@@ -824,7 +646,7 @@ class PeopleService:
         keep = max(range(len(out)), key=lambda i: (out[i].confirmed, len(out[i].faces), -i))
         return SplitProposal(p.id, tuple(out), keep)
 
-    @_user_operation
+    @user_operation
     def split_apart(self, person_id: int, parts: Sequence[SplitPart]) -> list[Person]:
         """Apply the user's choices for sub-groups of a person in one undoable step: each
         part stays, becomes a new person or goes to a named one (its faces confirmed there and
@@ -867,7 +689,7 @@ class PeopleService:
         found = self.by_name(name.strip())
         return found is None or found.id != person_id
 
-    @_user_operation
+    @user_operation
     def move(self, face_ids: Iterable[int], person_id: int) -> Person:
         """These faces are this person: confirmed there, rejected from where they were."""
         faces = self._require_faces(face_ids)
@@ -877,7 +699,7 @@ class PeopleService:
             undo.summary = f"moved {len(faces)} faces to {self._label(p.id)}"
         return self.person(p.id)
 
-    @_user_operation
+    @user_operation
     def enroll(self, face_id: int, name: str) -> Person:
         """One-shot enrollment: this face is ``name`` (a new person unless the name exists)."""
         name = name.strip()
@@ -905,7 +727,7 @@ class PeopleService:
         face = measure_face(self.catalog, photo_id, box, self.model_id, embedder, detector)
         return self.add_face(face, name)
 
-    @_user_operation
+    @user_operation
     def add_face(self, face, name: str) -> int:
         """Store a measured hand-marked face (``album.people.manual.ManualFace``) as a face of
         its photo's content with its embedding, and confirm it as ``name``; returns its id.
@@ -957,7 +779,7 @@ class PeopleService:
             )
         return fid
 
-    @_user_operation
+    @user_operation
     def label_faces(
         self, pairs: Iterable[tuple[int, str]], action: str = "import"
     ) -> tuple[int, list[str]]:
@@ -988,7 +810,7 @@ class PeopleService:
             undo.summary = f"{action}: {done} faces named"
         return done, problems
 
-    @_user_operation
+    @user_operation
     def reject(self, face_ids: Iterable[int], person_id: int | None = None) -> int:
         """Not this person: each face is rejected from ``person_id`` (default: the person it
         is assigned to now). Returns how many rejections were recorded."""
@@ -1014,7 +836,7 @@ class PeopleService:
             )
         return n
 
-    @_user_operation
+    @user_operation
     def hide(self, person_id: int, hidden: bool = True) -> Person:
         p = self.active(person_id)
         with self._operation("hide" if hidden else "unhide") as undo:
@@ -1022,7 +844,7 @@ class PeopleService:
             undo.summary = f"{'hid' if hidden else 'showed'} {self._label(p.id)}"
         return self.person(p.id)
 
-    @_user_operation
+    @user_operation
     def set_birth_date(self, person_id: int, born: str | date | None) -> Person:
         """Give a person a birth date (YYYY-MM-DD; None clears it): ages in their timeline,
         and a face in a photo taken before it is never grouped as them."""
@@ -1041,7 +863,7 @@ class PeopleService:
             )
         return self.person(p.id)
 
-    @_user_operation
+    @user_operation
     def set_cover(self, person_id: int, face_id: int) -> Person:
         p = self.active(person_id)
         if face_id not in self._positive(p.id):
@@ -1051,7 +873,7 @@ class PeopleService:
             undo.summary = f"face {face_id} is the cover of {self._label(p.id)}"
         return self.person(p.id)
 
-    @_user_operation
+    @user_operation
     def confirm(self, person_id: int, face_ids: Iterable[int] | None = None) -> int:
         """Confirm a person's suggested and automatic faces (all, or those given)."""
         p = self.active(person_id)
@@ -1068,7 +890,7 @@ class PeopleService:
             undo.summary = f"confirmed {n} faces of {self._label(p.id)}"
         return n
 
-    @_user_operation
+    @user_operation
     def answer(self, face_a: int, face_b: int, same: bool, leaving: int | None = None) -> None:
         """The user's answer to "same person?" for two faces: stored as a must-link or
         cannot-link constraint and applied at once (people merged, a face taken out).
@@ -1133,7 +955,7 @@ class PeopleService:
         )
 
     def _apply_same(
-        self, undo: _Undo, a: int, b: int, pa: FaceLabel | None, pb: FaceLabel | None
+        self, undo: Undo, a: int, b: int, pa: FaceLabel | None, pb: FaceLabel | None
     ) -> None:
         if pa and pb and pa.person_id == pb.person_id:
             return
