@@ -56,11 +56,13 @@ def test_the_users_decisions_and_birth_dates_bind_the_plan() -> None:
     p = plan(
         snapshot(
             rejected={(102, 1)},  # "not this person"
-            before_birth={(103, 1)},  # photo taken before person 1 was born
+            born={1: "2010-01-01"},
+            taken={103: "2009-12-31", 104: "2010-01-01"},  # 103's photo is before the birth
             constraints=[(104, 106, "must-link"), (112, 113, "cannot-link")],
         )
     )
     assert 102 not in p.recognised and 103 not in p.recognised
     assert p.recognised[104][0] == 1 and p.recognised[106][0] == 1  # 106 follows 104
     assert p.clustered.get(112) != p.clustered.get(113) or 112 not in p.clustered
-    assert {(102, 1), (103, 1)} <= p.blocked
+    assert (102, 1) in p.blocked and (103, 1) in p.blocked
+    assert (104, 1) not in p.blocked and (105, 1) not in p.blocked  # same day; no date

@@ -37,7 +37,26 @@ class Snapshot:
     rejected: set[tuple[int, int]]  # (face, person): the user's "not this person"
     machine_before: dict[int, int]  # face -> person: the machine's assignments until now
     constraints: list[tuple[int, int, str]]  # (face a, face b, 'cannot-link' | 'must-link')
-    before_birth: set[tuple[int, int]] = field(default_factory=set)  # (face, person)
+    born: dict[int, str] = field(default_factory=dict)  # person -> birth date, YYYY-MM-DD
+    taken: dict[int, str] = field(default_factory=dict)  # face -> its photo's date, if known
+
+
+class Blocked:
+    """The (face, person) pairs no assignment may make: the user's "not this person", and a
+    face in a photo taken before the person's birth date (looked up, not listed: a child born
+    last year would otherwise list nearly every face of the catalog)."""
+
+    def __init__(
+        self, rejected: set[tuple[int, int]], born: dict[int, str], taken: dict[int, str]
+    ) -> None:
+        self.rejected, self.born, self.taken = rejected, born, taken
+
+    def __contains__(self, pair: object) -> bool:
+        if pair in self.rejected:
+            return True
+        face, person = pair  # type: ignore[misc]
+        day, birth = self.taken.get(face), self.born.get(person)
+        return day is not None and birth is not None and day < birth
 
 
 @dataclass
@@ -51,7 +70,7 @@ class RegroupPlan:
     clustered: dict[int, int]
     mapping: dict[int, int]
     unknown: int
-    blocked: set[tuple[int, int]]
+    blocked: Blocked
     report: ClusterReport
 
     @property
@@ -73,7 +92,7 @@ def plan_regroup(
     n = len(ids)
     index = {int(f): i for i, f in enumerate(ids)}
     photo, confirmed = s.photo, s.confirmed
-    rejected = s.rejected | s.before_birth  # never proposed, like the user's "not this person"
+    rejected = Blocked(s.rejected, s.born, s.taken)  # never proposed
     partners: dict[int, set[int]] = defaultdict(set)
     for a, b, kind in s.constraints:
         if kind == "cannot-link":

@@ -1041,18 +1041,24 @@ class PeopleService(UndoLog):
             out.update((p, q) for i, p in enumerate(ps) for q in ps[i + 1 :])
         return out
 
-    def _before_birth(self) -> set[tuple[int, int]]:
-        """(face, person) for faces whose photo was taken before the person's birth date
-        (photos without a date are left alone)."""
-        return {
-            (int(f), int(p))
-            for f, p in self._q(
-                "SELECT DISTINCT f.id, p.id FROM people p JOIN photos ph "
-                "ON ph.taken_at IS NOT NULL AND substr(ph.taken_at, 1, 10) < p.birth_date "
-                "JOIN faces f ON f.content_hash = ph.content_hash "
-                "WHERE p.birth_date IS NOT NULL AND p.merged_into IS NULL"
+    def _birth_dates(self) -> tuple[dict[int, str], dict[int, str]]:
+        """(person -> birth date, face -> the date of its earliest photo) for the people with a
+        birth date; the faces' dates are read only when someone has one."""
+        born = dict(
+            self._q(
+                "SELECT id, birth_date FROM people WHERE birth_date IS NOT NULL "
+                "AND merged_into IS NULL"
             )
-        }
+        )
+        if not born:
+            return {}, {}
+        taken = dict(
+            self._q(
+                "SELECT f.id, MIN(substr(ph.taken_at, 1, 10)) FROM faces f JOIN photos ph "
+                "ON ph.content_hash = f.content_hash WHERE ph.taken_at IS NOT NULL GROUP BY f.id"
+            )
+        )
+        return born, taken
 
     def _pose(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Quality and yaw (degrees) of the faces ``ids``, in their order."""
@@ -1174,7 +1180,7 @@ class PeopleService(UndoLog):
             rejected,
             machine_before,
             self._q("SELECT face_a, face_b, kind FROM constraints"),
-            self._before_birth(),
+            *self._birth_dates(),
         )
 
     def _recluster(self, method: str | None, start: float, replan: bool) -> ReclusterSummary:
