@@ -1,6 +1,7 @@
 """How well "Split…" takes apart two people merged into one, and how long it takes.
 
     .venv/bin/python benchmarks/split_person.py --data ../shared/datasets/lfw --split test
+    .venv/bin/python benchmarks/split_person.py --cfp ../shared/datasets/cfp-dev --split test
 
 Pairs of LFW people with at least 10 images (of one half of the people, ``--split``) are
 merged on purpose: the hardest pairs (the people whose mean faces are nearest, look-alikes
@@ -8,7 +9,8 @@ a grouping could merge) and random ones. Each merged pair is split with
 ``album.people.split.plan_split`` and scored by the BCubed F of its best use (every
 sub-group named as the person most of its faces are). Then a 2,000-face person is made in a
 real catalog (the faces of the largest people, merged) and ``PeopleService.split_proposal``
-is timed on it, reads from SQLite included.
+is timed on it, reads from SQLite included. ``--cfp``: CFP's people instead (10 frontal photos
+and 4 real side views each), and how much of a person's own side views a split offers apart.
 """
 
 from __future__ import annotations
@@ -32,6 +34,30 @@ from album.people.synthetic import fill_catalog
 from models.registry import get_spec
 
 
+def cfp_faces(
+    root: Path, split: str, model: str | None
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(model, embeddings, person labels, side view or not, stored yaw) of CFP's images of
+    ``split``, detected and embedded as ``album eval cfp`` does (faces sit as in a photo);
+    images without a face are left out."""
+    from album.evaluation.cfp import detect_cfp, embed_cfp, images_in, read_cfp
+    from models.embedder import Embedder
+    from models.pose import estimate_yaw
+    from models.registry import DEFAULT_MODEL
+
+    data = read_cfp(root)
+    rows = images_in(data, split)
+    found = detect_cfp(data, rows)
+    embedder = Embedder(model or DEFAULT_MODEL)
+    x = embed_cfp(data, rows, found, embedder)
+    keep = np.flatnonzero(found.found)
+    names = [data.images[rows[j]].person for j in keep]
+    labels = np.unique(names, return_inverse=True)[1].ravel()
+    side = np.array([data.images[rows[j]].profile for j in keep])
+    yaw = estimate_yaw(found.landmarks[keep], found.boxes[keep])  # what a scan stores
+    return embedder.name, x[keep], labels, side, yaw
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=Path("../shared/datasets/lfw"))
@@ -47,10 +73,28 @@ def main() -> int:
         default=[SPLIT_HEIGHT],
         help="split heights to compare, as shares of the model's threshold (tuning: dev split)",
     )
+    p.add_argument(
+        "--cfp",
+        type=Path,
+        metavar="DIR",
+        help="CFP's people instead of LFW's (10 frontal photos and 4 real side views each)",
+    )
+    p.add_argument(
+        "--ignore-pose",
+        action="store_true",
+        help="let side views shape the cut like any face (for comparison)",
+    )
     args = p.parse_args()
 
-    faces = load_lfw_faces(args.data, min_images=10, model=args.model, split=args.split)
-    x, labels = faces.embeddings, faces.labels
+    if args.cfp:
+        model, x, labels, side, yaw = cfp_faces(args.cfp, args.split, args.model)
+        what = f"CFP people ({args.split} split, {int(side.sum())} real side views)"
+    else:
+        faces = load_lfw_faces(args.data, min_images=10, model=args.model, split=args.split)
+        model, x, labels = faces.model, faces.embeddings, faces.labels
+        side = np.zeros(len(x), dtype=bool)
+        yaw = faces.yaw if faces.yaw is not None else np.zeros(len(x))
+        what = f"people with >= 10 images ({args.split} split)"
     people = np.unique(labels)
     centres = np.stack([x[labels == i].mean(0) for i in people])
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
@@ -60,18 +104,17 @@ def main() -> int:
     hardest = [(upper[0][i], upper[1][i]) for i in order[: args.pairs]]
     rng = np.random.default_rng(args.seed)
     rand = [tuple(rng.choice(len(people), 2, replace=False)) for _ in range(args.pairs)]
-    print(
-        f"model {faces.model}; {len(people)} people with >= 10 images ({args.split} split), "
-        f"{len(x)} faces"
-    )
-    threshold = get_spec(faces.model).threshold
+    if args.ignore_pose:
+        yaw = np.zeros(len(x))
+    print(f"model {model}; {len(people)} {what}, {len(x)} faces")
+    threshold = get_spec(model).threshold
     for height in args.height:
         print(f"split height {height} x the model's threshold {threshold}")
         for title, pairs in (("hardest", hardest), ("random", rand)):
             scores, groups = [], []
             for a, b in pairs:
                 rows = np.flatnonzero((labels == people[a]) | (labels == people[b]))
-                sub = plan_split(x[rows], threshold=threshold, height=height)
+                sub = plan_split(x[rows], threshold=threshold, height=height, yaw=yaw[rows])
                 scores.append(best_split_f(sub, labels[rows]))
                 groups.append(int(sub.max()) + 1)
             s = np.array(scores)
@@ -83,17 +126,26 @@ def main() -> int:
                 f"max {max(groups)}"
             )
         # One person alone: how much of them a split offers apart from their main group.
-        apart, cut = [], 0
+        apart, cut, sides_apart = [], 0, []
         for i in people:
             rows = np.flatnonzero(labels == i)
-            sub = plan_split(x[rows], threshold=threshold, height=height)
+            sub = plan_split(x[rows], threshold=threshold, height=height, yaw=yaw[rows])
             apart.append(float((sub != 0).mean()))
             cut += int(np.bincount(sub).min() >= max(2, 0.2 * len(rows))) if sub.max() else 0
+            if side[rows].any():
+                sides_apart.append(float((sub[side[rows]] != 0).mean()))
         print(
             f"  one person alone ({len(people)} people): share offered apart mean "
             f"{np.mean(apart):.3f}, max {np.max(apart):.3f}; cut in two groups of >= 20%: {cut}"
+            + (
+                f"; their side views offered apart: {np.mean(sides_apart):.3f}"
+                if sides_apart
+                else ""
+            )
         )
 
+    if args.cfp:
+        return 0
     big = np.argsort([-(labels == i).sum() for i in people])
     rows = np.concatenate([np.flatnonzero(labels == people[i]) for i in big])[: args.faces]
     with tempfile.TemporaryDirectory() as tmp, Catalog(Path(tmp) / "split.db") as cat:

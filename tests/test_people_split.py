@@ -57,6 +57,19 @@ def test_odd_faces_join_a_sizeable_group_or_stand_apart() -> None:
     assert np.array_equal(one, np.r_[np.zeros(40, int), np.ones(2, int)])
 
 
+def test_a_persons_own_side_views_do_not_cut_them_in_two() -> None:
+    # One person: 30 frontal faces, and 6 side views that lie as far from them as another
+    # person would (a side view of someone is far from their frontal faces).
+    x, truth = look_alikes(per_person=30, apart=0.5)
+    person = np.r_[x[:30], x[30:36]]
+    yaw = np.r_[np.zeros(30), np.full(6, 70.0)]
+    assert int(plan_split(person, threshold=DLIB).max()) == 1  # without the pose: two groups
+    assert plan_split(person, threshold=DLIB, yaw=yaw).tolist() == [0] * 36
+    # Two people, each with side views: the cut parts the people, the side views follow.
+    side = np.r_[np.zeros(25), np.full(5, 70.0), np.zeros(25), np.full(5, 80.0)]
+    assert best_split_f(plan_split(x, threshold=DLIB, yaw=side), truth) == 1.0
+
+
 def test_the_users_decisions_win() -> None:
     x, truth = look_alikes()
     a, b = 0, 1  # the same true person, marked different (or in one photo)

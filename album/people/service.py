@@ -631,7 +631,10 @@ class PeopleService(UndoLog):
             for a, b in self._q("SELECT face_a, face_b FROM constraints WHERE kind = 'must-link'")
             if a in row and b in row
         ]
-        labels = plan_split(self._vectors(ids), cannot, must, self.threshold, groups=groups)
+        yaw = np.array([facts[f][1] or 0.0 for f in ids], dtype=np.float64)
+        labels = plan_split(
+            self._vectors(ids), cannot, must, self.threshold, groups=groups, yaw=yaw
+        )
         out = []
         for c in range(int(labels.max()) + 1):
             faces = [ids[i] for i in np.flatnonzero(labels == c)]
