@@ -11,9 +11,6 @@ model changes and crashes. Each is an SQL condition for the places that delete o
 
 from __future__ import annotations
 
-USER_SOURCES = ("confirmed", "rejected")  # assignment sources that are the user's decisions
-MACHINE_SOURCES = ("automatic", "suggested")  # the ones regrouping may rewrite
-
 FACE_HAS_USER_DATA = (
     "(EXISTS (SELECT 1 FROM assignments a WHERE a.face_id = faces.id "
     "AND a.source IN ('confirmed', 'rejected')) "

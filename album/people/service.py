@@ -44,8 +44,8 @@ import numpy as np
 
 from album.catalog import Catalog, Person
 from album.catalog.records import BOX_COLUMNS, stored_yaw
-from album.catalog.schema import now
-from album.catalog.user_data import MACHINE_CLUSTERS, MACHINE_SOURCES, USER_SOURCES
+from album.catalog.schema import MACHINE_SOURCES, now
+from album.catalog.user_data import MACHINE_CLUSTERS
 from album.people.ages import parse_birth_date
 from album.people.clustering import ClusterSettings
 from album.people.errors import ConstraintError, PeopleError
@@ -76,7 +76,6 @@ from album.people.verification import (
 
 log = logging.getLogger(__name__)
 
-USER = USER_SOURCES  # the user's decisions (album.catalog.user_data)
 MACHINE = MACHINE_SOURCES
 POSITIVE = ("confirmed", "automatic", "suggested")
 

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from album.catalog.schema import now
-from album.catalog.user_data import MACHINE_SOURCES
+from album.catalog.schema import MACHINE_SOURCES, now
 
 if TYPE_CHECKING:
     from album.catalog import Catalog
