@@ -125,7 +125,8 @@ def measure(db: Path, scored: dict[int, str], matrix: np.ndarray | None = None) 
     from album.evaluation.queue_sim import current_labels
     from album.people.service import PeopleService
     from training.head import apply_matrix
-    from training.personal import identify, personal_data
+    from training.personal_data import personal_data
+    from training.personal_heldout import identify
 
     with Catalog(db) as cat:
         data = personal_data(cat)
@@ -154,11 +155,15 @@ def oracle_identification(db: Path, scored: dict[int, str], settings) -> float:
     """What the best head could do: trained on the truth of every face, the scored ones
     included (cheating), then scored the same way. An upper bound for a linear head."""
     from album.catalog import Catalog
+    from models.registry import DEFAULT_MODEL, get_spec
     from training.head import apply_matrix
-    from training.personal import fit_head, identify, margin_for, personal_data, relations
+    from training.personal_data import personal_data, relations
+    from training.personal_fit import fit_head, margin_for
+    from training.personal_heldout import identify
 
     with Catalog(db) as cat:
         data = personal_data(cat)
+        threshold = get_spec(cat.model or DEFAULT_MODEL).threshold
     names = [n for _, n in data.people]
     row = {int(f): i for i, f in enumerate(data.face_ids)}
     gallery = np.flatnonzero(data.labels >= 0)
@@ -167,7 +172,7 @@ def oracle_identification(db: Path, scored: dict[int, str], settings) -> float:
         cheat[row[f]] = names.index(who)
     data.labels = cheat
     m, _ = fit_head(
-        data.embeddings, relations(data), margin_for(0.42, settings.margin_scale), settings
+        data.embeddings, relations(data), margin_for(threshold, settings.margin_scale), settings
     )
     emb = apply_matrix(data.embeddings, m)
     faces = sorted(scored)
@@ -248,7 +253,7 @@ def run_k(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.personal import PersonalSettings
+    from training.personal_fit import PersonalSettings
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--lfw", type=Path, default=Path("../shared/datasets/lfw"))

@@ -37,3 +37,11 @@ def test_the_check_sees_sql(tmp_path: Path) -> None:
     sample = tmp_path / "page.py"
     sample.write_text("def f(cat):\n    return cat.db.execute('SELECT 1')\n")
     assert sorted(u.split(" ")[-1] for u in sql_uses(sample)) == [".db", ".execute"]
+
+
+def test_the_people_service_speaks_sql_only_in_its_stores() -> None:
+    # (The undo log keeps its own table, people_log, and is a store of its own.)
+    rooms = ("service", "operations", "review", "regroup", "split")
+    uses = [use for room in rooms for use in sql_uses(ROOT / "album/people" / f"{room}.py")]
+    assert uses == [], "people SQL belongs in album.people.store / group_store:\n" + "\n".join(uses)
+    assert sql_uses(ROOT / "album/people/store.py"), "the store is where the SQL went"

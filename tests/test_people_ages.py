@@ -11,7 +11,8 @@ import pytest
 
 from album.catalog import Catalog
 from album.people.ages import age_text, parse_birth_date
-from album.people.service import PeopleError, PeopleService
+from album.people.errors import PeopleError
+from album.people.service import PeopleService
 from album.people.synthetic import fill_catalog, synthetic_people
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from album.catalog import Catalog
+from album.people.errors import PeopleError
 from album.people.manual import ManualFaceError, template_landmarks
-from album.people.service import PeopleError, PeopleService
+from album.people.service import PeopleService
 
 NAME = "George_W_Bush"
 

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from album.catalog import Catalog
-from album.people.service import PeopleError, PeopleService
+from album.people.errors import PeopleError
+from album.people.service import PeopleService
 from album.people.synthetic import fill_catalog, synthetic_people
 
 NAMES = ["Ada", "Bob", "Cy", "Dee", "Eve"]

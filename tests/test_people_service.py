@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from album.catalog import Catalog
-from album.people.service import ConstraintError, PeopleError, PeopleService
+from album.people.errors import ConstraintError, PeopleError
+from album.people.service import PeopleService
 from album.people.synthetic import fill_catalog, synthetic_people
 
 
@@ -182,7 +183,7 @@ def test_queue_verify_identify_and_merge_suggestions(album) -> None:
 
 def test_threshold_is_a_share_of_the_models_and_survives_a_switch(album) -> None:
     from album.people.keys import ASSIGN_KEY, LEGACY_THRESHOLD_KEY, THRESHOLD_KEY
-    from album.people.service import PeopleSettings
+    from album.people.settings import PeopleSettings
     from models.registry import get_spec
 
     svc, _ids, _truth = album

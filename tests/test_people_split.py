@@ -10,7 +10,8 @@ import pytest
 
 from album.catalog import Catalog
 from album.evaluation.cluster_scores import best_split_f
-from album.people.service import PeopleError, PeopleService
+from album.people.errors import PeopleError
+from album.people.service import PeopleService
 from album.people.split import SplitPart, plan_split
 from album.people.synthetic import fill_catalog
 

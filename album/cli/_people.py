@@ -14,7 +14,8 @@ from album.cli import UserError
 def people_service(args: argparse.Namespace) -> Iterator:
     """The catalog of ``--library`` and a ``PeopleService`` on it; PeopleError -> UserError."""
     from album.cli.scan import open_catalog
-    from album.people.service import PeopleError, PeopleService
+    from album.people.errors import PeopleError
+    from album.people.service import PeopleService
     from models.registry import UnknownModelError
 
     with open_catalog(args, must_exist=True) as cat:

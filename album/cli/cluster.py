@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import asdict, replace
 
-    from album.people.service import PeopleSettings
+    from album.people.settings import PeopleSettings
 
     with people_service(args) as svc:
         if args.assign_below is not None:

@@ -240,7 +240,7 @@ def simulate(
     ``observe(service, answers)``: called before each answer (and once the budget is spent),
     to look at the whole queue as the user meets it.
     """
-    from album.people.service import PeopleError
+    from album.people.errors import PeopleError
 
     ids, _ = service.catalog.embeddings(service.model_id)
     face_ids = [int(f) for f in ids]

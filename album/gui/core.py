@@ -20,7 +20,8 @@ from album.people.keys import ASSIGN_KEY, THRESHOLD_KEY  # noqa: F401  (the Sett
 
 if TYPE_CHECKING:
     from album.people.scanning import ScanResult
-    from album.people.service import PeopleService, PeopleSettings
+    from album.people.service import PeopleService
+    from album.people.settings import PeopleSettings
 
 
 def core_loaded() -> bool:
@@ -69,7 +70,7 @@ def shutdown() -> None:
 
 
 def people_settings(catalog: Catalog) -> PeopleSettings:
-    from album.people.service import PeopleSettings
+    from album.people.settings import PeopleSettings
 
     return PeopleSettings.from_catalog(catalog)
 
@@ -296,7 +297,7 @@ def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = 
     def run(ctx: JobContext):
         ctx.report(0, 0, "Reading the face you marked…", force=True)
         from album.people.manual import measure_face
-        from album.people.service import PeopleError
+        from album.people.errors import PeopleError
         from models.embedder import Embedder
 
         _threads()

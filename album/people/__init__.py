@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from album.people.errors import ConstraintError, PeopleError
-    from album.people.service import PeopleService, PeopleSettings, ReclusterSummary
+    from album.people.service import PeopleService, ReclusterSummary
+    from album.people.settings import PeopleSettings
 
 _PUBLIC = {
     "PeopleService": "album.people.service",
-    "PeopleSettings": "album.people.service",
+    "PeopleSettings": "album.people.settings",
     "ReclusterSummary": "album.people.service",
     "PeopleError": "album.people.errors",
     "ConstraintError": "album.people.errors",

@@ -54,8 +54,7 @@ class RecognitionSettings:
     model's threshold, under which a face is assigned without asking (None: never; only
     suggestions). margin: the runner-up must be this much further (a fraction of the threshold
     too) for an automatic assignment (look-alike siblings get a suggestion instead). Fractions,
-    so that one setting means the same for every model (dlib-resnet-v1: 0.32 and 0.05 apart at
-    its threshold of 0.416).
+    so that one setting means the same for every model.
     shortlist: gallery neighbours examined per face."""
 
     k: int = 3

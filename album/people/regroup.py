@@ -89,106 +89,24 @@ def plan_regroup(
     """The plan for snapshot ``s`` at the model's ``threshold``; ``cluster`` is
     ``album.people.clustering.cluster`` (or the same run in the app's child process)."""
     ids, x = s.ids, s.x
-    n = len(ids)
     index = {int(f): i for i, f in enumerate(ids)}
-    photo, confirmed = s.photo, s.confirmed
-    rejected = Blocked(s.rejected, s.born, s.taken)  # never proposed
-    partners: dict[int, set[int]] = defaultdict(set)
-    for a, b, kind in s.constraints:
-        if kind == "cannot-link":
-            partners[a].add(b)
-            partners[b].add(a)
-
-    # Per person: its faces' photos and faces, to keep each person free of conflicts.
-    held_photos: dict[int, set[str]] = defaultdict(set)
-    held_faces: dict[int, set[int]] = defaultdict(set)
-    for f, p in confirmed.items():
-        held_photos[p].add(photo.get(f, ""))
-        held_faces[p].add(f)
+    blocked = Blocked(s.rejected, s.born, s.taken)  # never proposed
+    holdings = _Holdings(s)
 
     # 1. recognition of unconfirmed faces against confirmed ones (active people only)
-    gal_rows = [(f, p) for f, p in confirmed.items() if p in s.active and f in index]
-    gallery = Gallery(
-        x[[index[f] for f, _ in gal_rows]]
-        if gal_rows
-        else np.zeros((0, x.shape[1] if n else 0), np.float32),
-        [p for _, p in gal_rows],
-        [f for f, _ in gal_rows],
-    )
-    todo = [i for i, f in enumerate(ids.tolist()) if f not in confirmed]
-    proposals: list[tuple[float, int, int, str]] = []  # (distance, face, person, source)
-    must_to_person: dict[int, int] = {}
-    for a, b, kind in s.constraints:
-        if kind == "must-link":
-            if a in confirmed and b not in confirmed:
-                must_to_person[b] = confirmed[a]
-            elif b in confirmed and a not in confirmed:
-                must_to_person[a] = confirmed[b]
-    if len(gallery) and todo:
-        cands = gallery.candidates(x[todo], recognition.k, recognition.shortlist)
-        for i, cs in zip(todo, cands, strict=True):
-            f = int(ids[i])
-            allowed = [c for c in cs if c.person in s.active and (f, c.person) not in rejected]
-            m = decide(allowed, threshold, recognition)
-            for rank, c in enumerate(allowed):
-                if c.distance > threshold:
-                    break
-                source = "automatic" if rank == 0 and m.decision == ASSIGN else "suggested"
-                proposals.append((c.distance, f, c.person, source))
-    for f, p in must_to_person.items():
-        if f in index and p in s.active and (f, p) not in rejected:
-            proposals.append((-1.0, f, p, "automatic"))
-    proposals.sort()
+    todo = [i for i, f in enumerate(ids.tolist()) if f not in s.confirmed]
+    proposals = _proposals(s, index, todo, blocked, threshold, recognition)
     recognised: dict[int, tuple[int, str, float]] = {}
-    for d, f, p, source in proposals:
-        if f in recognised:
-            continue
-        if photo.get(f) in held_photos[p] or partners.get(f, set()) & held_faces[p]:
-            continue
-        recognised[f] = (p, source, max(d, 0.0))
-        held_photos[p].add(photo.get(f, ""))
-        held_faces[p].add(f)
-
-    # Faces the user said are the same person as a recognised face follow it.
-    for a, b, kind in s.constraints:
-        if kind != "must-link":
-            continue
-        for f, g in ((a, b), (b, a)):
-            if f in recognised and g in index and g not in confirmed and g not in recognised:
-                p = recognised[f][0]
-                if (
-                    (g, p) in rejected
-                    or photo.get(g) in held_photos[p]
-                    or partners.get(g, set()) & held_faces[p]
-                ):
-                    continue
-                recognised[g] = (p, recognised[f][1], recognised[f][2])
-                held_photos[p].add(photo.get(g, ""))
-                held_faces[p].add(g)
+    for d, f, p, source in sorted(proposals):
+        if f not in recognised and holdings.admits(f, p):
+            recognised[f] = (p, source, max(d, 0.0))
+            holdings.add(f, p)
+    _follow_must_links(s, index, recognised, blocked, holdings)
 
     # 2. clustering of the unknown faces
     unknown = [i for i in todo if int(ids[i]) not in recognised]
     uid = [int(ids[i]) for i in unknown]
-    upos = {f: j for j, f in enumerate(uid)}
-    cannot: list[tuple[int, int]] = []
-    by_photo: dict[str, list[int]] = defaultdict(list)
-    for j, f in enumerate(uid):
-        by_photo[photo.get(f, "")].append(j)
-    for js in by_photo.values():
-        cannot.extend((js[p], js[q]) for p in range(len(js)) for q in range(p + 1, len(js)))
-    must: list[tuple[int, int]] = []
-    for a, b, kind in s.constraints:
-        if a in upos and b in upos:
-            (cannot if kind == "cannot-link" else must).append((upos[a], upos[b]))
-    # "Not this person" for a person without confirmed faces: keep the face away from
-    # the faces that person had.
-    had: dict[int, list[int]] = defaultdict(list)
-    for f, p in s.machine_before.items():
-        if f in upos:
-            had[p].append(upos[f])
-    for f, p in s.rejected:
-        if f in upos and p in had:
-            cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
+    cannot, must = _cluster_constraints(s, uid)
     report = ClusterReport()
     labels = (
         cluster(
@@ -205,19 +123,140 @@ def plan_regroup(
         if unknown
         else np.zeros(0, np.int64)
     )
+    clustered = {f: int(labels[j]) for j, f in enumerate(uid) if labels[j] >= 0}
+    mapping = _kept_ids(s, clustered)
+    return RegroupPlan(recognised, clustered, mapping, len(unknown), blocked, report)
 
-    # 3. clusters keep the id of the person (without confirmed faces) whose faces they hold
-    pool = {p for p in s.active if p not in set(confirmed.values())}
-    overlap: dict[tuple[int, int], int] = defaultdict(int)
+
+class _Holdings:
+    """Per person, the photos and faces it holds so far, so that no assignment puts two
+    faces of one photo, or two faces the user said are different, in one person."""
+
+    def __init__(self, s: Snapshot) -> None:
+        self.photo = s.photo
+        self.partners: dict[int, set[int]] = defaultdict(set)
+        for a, b, kind in s.constraints:
+            if kind == "cannot-link":
+                self.partners[a].add(b)
+                self.partners[b].add(a)
+        self.photos: dict[int, set[str]] = defaultdict(set)
+        self.faces: dict[int, set[int]] = defaultdict(set)
+        for f, p in s.confirmed.items():
+            self.add(f, p)
+
+    def admits(self, face: int, person: int) -> bool:
+        return self.photo.get(face) not in self.photos[person] and not (
+            self.partners.get(face, set()) & self.faces[person]
+        )
+
+    def add(self, face: int, person: int) -> None:
+        self.photos[person].add(self.photo.get(face, ""))
+        self.faces[person].add(face)
+
+
+def _proposals(
+    s: Snapshot,
+    index: dict[int, int],
+    todo: list[int],
+    blocked: Blocked,
+    threshold: float,
+    recognition: RecognitionSettings,
+) -> list[tuple[float, int, int, str]]:
+    """(distance, face, person, source) for every person within the threshold of each
+    unconfirmed face (the nearest 'automatic' where recognition decides so, the others
+    'suggested'), and each face the user said is the same as a confirmed one (distance -1)."""
+    ids, x, confirmed = s.ids, s.x, s.confirmed
+    gal_rows = [(f, p) for f, p in confirmed.items() if p in s.active and f in index]
+    gallery = Gallery(
+        x[[index[f] for f, _ in gal_rows]]
+        if gal_rows
+        else np.zeros((0, x.shape[1] if len(ids) else 0), np.float32),
+        [p for _, p in gal_rows],
+        [f for f, _ in gal_rows],
+    )
+    out: list[tuple[float, int, int, str]] = []
+    if len(gallery) and todo:
+        cands = gallery.candidates(x[todo], recognition.k, recognition.shortlist)
+        for i, cs in zip(todo, cands, strict=True):
+            f = int(ids[i])
+            allowed = [c for c in cs if c.person in s.active and (f, c.person) not in blocked]
+            m = decide(allowed, threshold, recognition)
+            for rank, c in enumerate(allowed):
+                if c.distance > threshold:
+                    break
+                source = "automatic" if rank == 0 and m.decision == ASSIGN else "suggested"
+                out.append((c.distance, f, c.person, source))
+    same_as: dict[int, int] = {}  # face -> the person of a confirmed face it is the same as
+    for a, b, kind in s.constraints:
+        if kind == "must-link" and (a in confirmed) != (b in confirmed):
+            f, p = (b, confirmed[a]) if a in confirmed else (a, confirmed[b])
+            same_as[f] = p
+    for f, p in same_as.items():
+        if f in index and p in s.active and (f, p) not in blocked:
+            out.append((-1.0, f, p, "automatic"))
+    return out
+
+
+def _follow_must_links(
+    s: Snapshot,
+    index: dict[int, int],
+    recognised: dict[int, tuple[int, str, float]],
+    blocked: Blocked,
+    holdings: _Holdings,
+) -> None:
+    """Faces the user said are the same person as a recognised face follow it."""
+    for a, b, kind in s.constraints:
+        if kind != "must-link":
+            continue
+        for f, g in ((a, b), (b, a)):
+            if f in recognised and g in index and g not in s.confirmed and g not in recognised:
+                p = recognised[f][0]
+                if (g, p) in blocked or not holdings.admits(g, p):
+                    continue
+                recognised[g] = (p, recognised[f][1], recognised[f][2])
+                holdings.add(g, p)
+
+
+def _cluster_constraints(
+    s: Snapshot, uid: list[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(cannot-link, must-link) pairs of positions in ``uid``, the faces to cluster: faces of
+    one photo and "not the same" apart, "the same" together, and a face rejected from a
+    person without confirmed faces kept away from the faces that person had."""
+    upos = {f: j for j, f in enumerate(uid)}
+    cannot: list[tuple[int, int]] = []
+    by_photo: dict[str, list[int]] = defaultdict(list)
     for j, f in enumerate(uid):
+        by_photo[s.photo.get(f, "")].append(j)
+    for js in by_photo.values():
+        cannot.extend((js[p], js[q]) for p in range(len(js)) for q in range(p + 1, len(js)))
+    must: list[tuple[int, int]] = []
+    for a, b, kind in s.constraints:
+        if a in upos and b in upos:
+            (cannot if kind == "cannot-link" else must).append((upos[a], upos[b]))
+    had: dict[int, list[int]] = defaultdict(list)
+    for f, p in s.machine_before.items():
+        if f in upos:
+            had[p].append(upos[f])
+    for f, p in s.rejected:
+        if f in upos and p in had:
+            cannot.extend((upos[f], j) for j in had[p][:200] if j != upos[f])
+    return cannot, must
+
+
+def _kept_ids(s: Snapshot, clustered: dict[int, int]) -> dict[int, int]:
+    """Cluster label -> the person (without confirmed faces) whose faces it holds most of,
+    each person kept by one cluster at most."""
+    pool = {p for p in s.active if p not in set(s.confirmed.values())}
+    overlap: dict[tuple[int, int], int] = defaultdict(int)
+    for f, c in clustered.items():
         p = s.machine_before.get(f)
-        if labels[j] >= 0 and p in pool:
-            overlap[(int(labels[j]), p)] += 1
+        if p in pool:
+            overlap[(c, p)] += 1
     mapping: dict[int, int] = {}
     used: set[int] = set()
     for (c, p), _ in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
         if c not in mapping and p not in used:
             mapping[c] = p
             used.add(p)
-    clustered = {f: int(labels[j]) for j, f in enumerate(uid) if labels[j] >= 0}
-    return RegroupPlan(recognised, clustered, mapping, len(unknown), rejected, report)
+    return mapping

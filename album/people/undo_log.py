@@ -1,7 +1,7 @@
 """The undo log of people operations: each user operation writes, in its own transaction,
 the before-images of what it changes (``people_log``); ``undo`` puts them back, newest first.
-A mixin of ``PeopleService``, which provides ``catalog``, ``db``, ``_q``, ``_label`` and
-``_repair``."""
+The base of the people store (``album.people.store.PeopleStore``), which provides
+``catalog``, ``db``, ``_q``, ``_label`` and ``_repair``."""
 
 from __future__ import annotations
 

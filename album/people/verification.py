@@ -397,37 +397,12 @@ def same_person_queue(
     def p_same(i: int, j: int, d: float) -> float:
         return float(prob(pose_adjusted(d, turn[i], turn[j], threshold)))
 
-    best, _ = _cross_pairs(labels, idx, dist)
     sums, _ = _rms(x, labels)
-    for (a, b), (dmin, fa, fb, _) in best.items():
-        if (a, b) in no or (min(fa, fb), max(fa, fb)) in done:
-            continue
-        avg = rms_distance(sums, sizes, a, b)
-        p = group_probability(float(prob(avg)), sizes[a], sizes[b])
-        if p < min_change:
-            continue
-        # Shown through each person's best face: "yes" merges the two groups, so the user
-        # judges the people, not the closest pair (often a stray face of the other person).
-        fa, fb = best_face.get(a, fa), best_face.get(b, fb)
-        if (min(fa, fb), max(fa, fb)) in done:
-            continue
-        side = bool(turn[fa] >= PROFILE or turn[fb] >= PROFILE)
-        shown = calibrated(p, "clusters", side, calibration)
-        out.append(
-            Question(
-                "clusters",
-                fa,
-                fb,
-                avg,
-                shown,
-                shown * _gain(sizes[a], sizes[b]),
-                f"clusters of {sizes[a]} and {sizes[b]} faces, average distance "
-                f"{avg:.3f} (P(same) {shown:.2f}), closest faces {dmin:.3f} apart; each "
-                "one's best face is shown",
-                p,
-                side,
-            )
+    out.extend(
+        _cluster_questions(
+            labels, idx, dist, sums, sizes, best_face, prob, turn, no, done, min_change, calibration
         )
+    )
 
     for c in range(len(sizes)):
         # Never left out: a split the model is sure of scores next to nothing and comes last,
@@ -504,3 +479,53 @@ def same_person_queue(
         )
     out.sort(key=lambda q: -q.score)
     return out[:limit]
+
+
+def _cluster_questions(
+    labels: np.ndarray,
+    idx: np.ndarray,
+    dist: np.ndarray,
+    sums: np.ndarray,
+    sizes: np.ndarray,
+    best_face: dict[int, int],
+    prob: ProbabilityFn,
+    turn: np.ndarray,
+    no: set[tuple[int, int]],
+    done: set[tuple[int, int]],
+    min_change: float,
+    calibration: QuestionCalibration | None,
+) -> list[Question]:
+    """Questions "are these two groups one person?" about neighbouring groups not known to
+    differ."""
+    out: list[Question] = []
+    best, _ = _cross_pairs(labels, idx, dist)
+    for (a, b), (dmin, fa, fb, _) in best.items():
+        if (a, b) in no or (min(fa, fb), max(fa, fb)) in done:
+            continue
+        avg = rms_distance(sums, sizes, a, b)
+        p = group_probability(float(prob(avg)), sizes[a], sizes[b])
+        if p < min_change:
+            continue
+        # Shown through each person's best face: "yes" merges the two groups, so the user
+        # judges the people, not the closest pair (often a stray face of the other person).
+        fa, fb = best_face.get(a, fa), best_face.get(b, fb)
+        if (min(fa, fb), max(fa, fb)) in done:
+            continue
+        side = bool(turn[fa] >= PROFILE or turn[fb] >= PROFILE)
+        shown = calibrated(p, "clusters", side, calibration)
+        out.append(
+            Question(
+                "clusters",
+                fa,
+                fb,
+                avg,
+                shown,
+                shown * _gain(sizes[a], sizes[b]),
+                f"clusters of {sizes[a]} and {sizes[b]} faces, average distance "
+                f"{avg:.3f} (P(same) {shown:.2f}), closest faces {dmin:.3f} apart; each "
+                "one's best face is shown",
+                p,
+                side,
+            )
+        )
+    return out
