@@ -114,55 +114,78 @@ def _fetch_into(
     except requests.RequestException as exc:
         raise _network_error(url, part, exc) from exc
     with response:
-        if response.status_code == 416 and have:
-            match = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
-            if match and int(match.group(1)) == have:
-                if progress:
-                    progress(have, have)
-                return  # the partial file already holds every byte
-            raise _Restart("the server cannot continue the partial file")
-        if response.status_code == 206 and have:
-            match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            if not match or int(match.group(1)) != have:
-                raise _Restart("the server sent a different range than asked for")
-            total = None if match.group(3) == "*" else int(match.group(3))
-            mode = "ab"
-        elif response.status_code == 200:
-            # Fresh download, or a server that ignored Range: the body is the whole file.
-            have = 0
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            mode = "wb"
-        else:
-            message = f"could not download {url}: the server answered HTTP {response.status_code}"
-            if response.reason:
-                message += f" {response.reason}"
-            if have:
-                message += f"; the partial file {part} is kept: run the command again to resume"
-            raise WeightsError(message)
+        body = _body_plan(response, url, part, have)
+        if body is None:
+            if progress:
+                progress(have, have)
+            return  # the partial file already holds every byte
+        have, total, mode = body
         if total is None:
             total = expected_size
-        done = have
-        if progress:
-            progress(done, total)
-        try:
-            with open(part, mode) as f:
-                for block in response.iter_content(NET_CHUNK_SIZE):
-                    f.write(block)
-                    done += len(block)
-                    if progress:
-                        progress(done, total)
-                f.flush()
-                os.fsync(f.fileno())
-        except requests.RequestException as exc:
-            raise _network_error(url, part, exc) from exc
-        except OSError as exc:
-            raise WeightsError(
-                f"could not write {part}: {exc}. The partial file is kept; free some space "
-                "or fix the problem, then run the command again to resume."
-            ) from exc
+        done = _write_body(response, url, part, mode, have, total, progress)
         if total is not None and done < total:
             raise _network_error(url, part, f"connection closed after {done} of {total} bytes")
+
+
+def _body_plan(
+    response: requests.Response, url: str, part: Path, have: int
+) -> tuple[int, int | None, str] | None:
+    """How the answer to a request for the bytes from ``have`` on fits the partial file:
+    (bytes kept, total size if known, file mode "ab" to append or "wb" to start over), or
+    None when the partial file is already complete. Raises _Restart when the server cannot
+    continue it, WeightsError for any other failure."""
+    if response.status_code == 416 and have:
+        match = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
+        if match and int(match.group(1)) == have:
+            return None
+        raise _Restart("the server cannot continue the partial file")
+    if response.status_code == 206 and have:
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if not match or int(match.group(1)) != have:
+            raise _Restart("the server sent a different range than asked for")
+        return have, (None if match.group(3) == "*" else int(match.group(3))), "ab"
+    if response.status_code == 200:
+        # Fresh download, or a server that ignored Range: the body is the whole file.
+        length = response.headers.get("Content-Length")
+        return 0, (int(length) if length and length.isdigit() else None), "wb"
+    message = f"could not download {url}: the server answered HTTP {response.status_code}"
+    if response.reason:
+        message += f" {response.reason}"
+    if have:
+        message += f"; the partial file {part} is kept: run the command again to resume"
+    raise WeightsError(message)
+
+
+def _write_body(
+    response: requests.Response,
+    url: str,
+    part: Path,
+    mode: str,
+    done: int,
+    total: int | None,
+    progress: Callable[[int, int | None], None] | None,
+) -> int:
+    """Stream the response body into ``part`` (opened with ``mode``), reporting progress from
+    ``done`` bytes on; returns the bytes the file then holds."""
+    if progress:
+        progress(done, total)
+    try:
+        with open(part, mode) as f:
+            for block in response.iter_content(NET_CHUNK_SIZE):
+                f.write(block)
+                done += len(block)
+                if progress:
+                    progress(done, total)
+            f.flush()
+            os.fsync(f.fileno())
+    except requests.RequestException as exc:
+        raise _network_error(url, part, exc) from exc
+    except OSError as exc:
+        raise WeightsError(
+            f"could not write {part}: {exc}. The partial file is kept; free some space "
+            "or fix the problem, then run the command again to resume."
+        ) from exc
+    return done
 
 
 def _network_error(url: str, part: Path, cause: object) -> WeightsError:

@@ -511,7 +511,7 @@ def test_person_photos_view_newest_first_under_month_headings(
     """The Photos toggle shows the person's whole photos (the core's query), newest first, each
     month under a full-width heading; tiles load lazily; double-click opens the viewer."""
     from album.catalog import Catalog
-    from album.gui.models import Heading
+    from album.gui.photos_model import Heading
     from album.people.photos import photos_with
 
     catalog = tmp_path / "catalog.db"
@@ -576,7 +576,7 @@ def test_birth_date_gives_ages_in_the_timeline_and_the_viewer(
     qtbot, scanned: Path, tmp_path: Path
 ) -> None:
     from album.catalog import Catalog
-    from album.gui.models import Heading
+    from album.gui.photos_model import Heading
 
     catalog = tmp_path / "catalog.db"
     shutil.copy(scanned, catalog)
@@ -667,14 +667,9 @@ class _FakeThumbs(QObject):
 def test_5000_people_and_10000_faces_load_lazily(qtbot) -> None:
     from PySide6.QtWidgets import QListView
 
+    from album.gui.faces_model import FaceDelegate, FaceRow, FacesModel
     from album.gui.grids import grid
-    from album.gui.models import (
-        FaceDelegate,
-        FaceRow,
-        FacesModel,
-        PeopleModel,
-        PersonDelegate,
-    )
+    from album.gui.people_model import PeopleModel, PersonDelegate
     from album.people.overview import PersonOverview
 
     thumbs = _FakeThumbs()

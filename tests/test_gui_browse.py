@@ -204,7 +204,7 @@ def test_stale_thumbnails_stay_until_the_fresh_ones_arrive(qtbot, tmp_path: Path
 
 def test_people_sort_more_people_and_hidden(qtbot, dated: Path, tmp_path: Path) -> None:
     from album.catalog import Catalog
-    from album.gui.models import PersonIdRole
+    from album.gui.roles import PersonIdRole
     from album.people.overview import people_overview, sort_people
     from album.people.service import PeopleService
 
@@ -308,7 +308,7 @@ def test_first_screen_before_the_engine(qtbot, dated: Path, tmp_path: Path, monk
 
 
 def test_library_timeline_filtered_by_people(qtbot, dated: Path, tmp_path: Path) -> None:
-    from album.gui.models import Heading
+    from album.gui.photos_model import Heading
     from album.people.photos import photos_with
 
     w = _window(qtbot, dated, tmp_path)

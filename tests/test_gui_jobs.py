@@ -45,7 +45,7 @@ def test_the_thumbnail_loader_and_the_people_reader_run_below_the_window(
 ) -> None:
     """The window's other threads: the thumbnail loader (covers decoded during a scan) and
     the re-read of the people after each live grouping."""
-    from album.gui import main_window, thumbs
+    from album.gui import thumbs, window_threads
     from album.people import overview
 
     window = _priority()
@@ -60,7 +60,7 @@ def test_the_thumbnail_loader_and_the_people_reader_run_below_the_window(
         return []
 
     monkeypatch.setattr(overview, "read_people_overview", read)
-    t = threading.Thread(target=main_window._read_people_behind_window, args=(tmp_path,))
+    t = threading.Thread(target=window_threads.read_people_behind_window, args=(tmp_path,))
     t.start()
     t.join()
     expected = min(19, window + JOB_NICENESS)
@@ -73,7 +73,7 @@ def test_the_core_loads_below_the_window_with_the_collector_paused(monkeypatch) 
     collector paused from PySide6's class lookups (which make many objects) on."""
     import gc
 
-    from album.gui import core, main_window, quiet_import
+    from album.gui import core, quiet_import, window_threads
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(
@@ -82,7 +82,7 @@ def test_the_core_loads_below_the_window_with_the_collector_paused(monkeypatch) 
     monkeypatch.setattr(
         core, "warm_up", lambda: seen.update(warm_gc=gc.isenabled(), priority=_priority())
     )
-    loader = main_window.CoreLoader()
+    loader = window_threads.CoreLoader()
     t = threading.Thread(target=loader._run)  # what ``start`` runs
     t.start()
     t.join()

@@ -57,7 +57,7 @@ def _crowd(n: int, seed: int = 0) -> list:
 
 def _shown_page(qtbot, people: list, thumbs: _Thumbs | None = None):
     """A real People page showing ``people``, 1280x800, on the screen."""
-    from album.gui.pages import PeoplePage
+    from album.gui.people_page import PeoplePage
 
     page = PeoplePage(thumbs or _Thumbs())
     qtbot.addWidget(page)
@@ -91,7 +91,7 @@ def _regroup(people: list, rng: random.Random, next_id: int) -> tuple[list, int]
 
 def _shown_ids(page) -> list:
     """The grid's rows as the user sees them: person ids, "More" for the heading."""
-    from album.gui.models import PersonIdRole, SectionRole
+    from album.gui.roles import PersonIdRole, SectionRole
 
     m = page.view.model()
     out = []
@@ -115,8 +115,9 @@ def test_model_applies_each_regrouping_as_a_difference(qtbot) -> None:
     new people in order, every kept index follows its person, and nothing resets."""
     from PySide6.QtTest import QAbstractItemModelTester
 
-    from album.gui.models import PeopleModel, PersonIdRole
-    from album.gui.pages import PeoplePage
+    from album.gui.people_model import PeopleModel
+    from album.gui.people_page import PeoplePage
+    from album.gui.roles import PersonIdRole
 
     page = PeoplePage(_Thumbs())
     qtbot.addWidget(page)
@@ -158,8 +159,8 @@ def test_regrouping_keeps_selection_scroll_and_shows_the_right_people(qtbot) -> 
     """The grid as the user has it (two people selected, scrolled down, "More people" open)
     stays so through a regrouping that drops, adds and recounts people, and the view shows
     exactly the new people; an empty list, then people again, still work."""
-    from album.gui.models import PersonIdRole
-    from album.gui.pages import PeoplePage
+    from album.gui.people_page import PeoplePage
+    from album.gui.roles import PersonIdRole
 
     thumbs = _Thumbs()
     page = PeoplePage(thumbs)
@@ -265,7 +266,8 @@ def test_new_tiles_beyond_a_pass_budget_are_drawn_on_the_next_passes(qtbot, monk
     """A grid shown at once (the first people of a scan, a jump down the list) draws its new
     tiles within a time budget per pass of the event loop, so the window keeps responding;
     the tiles left blank are drawn on the following passes until everyone in view is."""
-    from album.gui.models import PersonDelegate, PersonIdRole
+    from album.gui.people_model import PersonDelegate
+    from album.gui.roles import PersonIdRole
 
     monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
     page = _shown_page(qtbot, _crowd(400, seed=5))
@@ -298,7 +300,8 @@ def test_tiles_left_blank_are_drawn_alone_after_the_due_timers(qtbot, monkeypatc
     from PySide6.QtCore import QEvent, QTimer
     from PySide6.QtGui import QRegion
 
-    from album.gui.models import PersonDelegate, PersonIdRole
+    from album.gui.people_model import PersonDelegate
+    from album.gui.roles import PersonIdRole
 
     monkeypatch.setattr(PersonDelegate, "RENDER_BUDGET", 1e-9)  # one new tile per pass
     page = _shown_page(qtbot, _crowd(400, seed=5))
@@ -356,7 +359,7 @@ def test_a_cover_that_arrives_repaints_its_tile_alone(qtbot) -> None:
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QRegion
 
-    from album.gui.models import PersonIdRole
+    from album.gui.roles import PersonIdRole
 
     thumbs = _Thumbs()
     page = _shown_page(qtbot, _crowd(60, seed=3), thumbs)

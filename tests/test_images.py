@@ -17,6 +17,7 @@ from album.images import (
     SUPPORTED_EXTENSIONS,
     ImageError,
     LoadedImage,
+    identify,
     image_size,
     is_supported,
     load_image,
@@ -724,7 +725,7 @@ def test_heic_without_pillow_heif(
     corpus: tuple[Path, dict[str, str | None]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, _ = corpus
-    monkeypatch.setattr(images, "_heif_state", False)  # as if the import had failed
+    monkeypatch.setattr(identify, "_heif_state", False)  # as if the import had failed
     names = ["garbage.heic", "random_bytes.heic"]
     if "real.heic" in corpus[1]:
         names.append("real.heic")

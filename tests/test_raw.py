@@ -17,7 +17,7 @@ from PIL import Image
 from rawfiles import write_dng, write_nef
 from test_scan import snapshot
 
-import album.images as images
+import album.images.raw as raw_images
 from album.catalog import Catalog
 from album.images import ImageError, image_size, is_supported, load_image
 from album.scan import Scanner
@@ -75,14 +75,14 @@ def test_preview_is_used_when_large_enough(tmp_path, monkeypatch) -> None:
     """The NEF's full-size JPEG preview serves scan-sized requests; a bitmap thumbnail
     (the NEF without preview) does not, and the raw data is demosaiced."""
     calls: list[bool] = []
-    real = images._raw_preview
+    real = raw_images._raw_preview
 
     def spy(*args, **kwargs):
         out = real(*args, **kwargs)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(images, "_raw_preview", spy)
+    monkeypatch.setattr(raw_images, "_raw_preview", spy)
     with_preview = write_nef(tmp_path / "a.nef", quadrants_pattern(640, 480), 6)
     without = write_nef(tmp_path / "b.nef", quadrants_pattern(640, 480), 6, preview=False)
     a, b = load_image(with_preview, max_side=400), load_image(without, max_side=400)

@@ -16,13 +16,8 @@ from album.people import PeopleService
 from models.registry import UnknownModelError, get_spec, trained_dir
 from training.head import apply_matrix, fold_into
 from training.miners import PairMiner
-from training.personal import (
-    PersonalTrainingError,
-    adopt,
-    personal_data,
-    personal_fine_tune,
-    relations,
-)
+from training.personal import adopt, personal_fine_tune
+from training.personal_data import PersonalTrainingError, personal_data, relations
 
 
 def _family(tmp_path, people=5, per_person=6, nuisance=0.8, confirmed=None, seed=0):
@@ -258,7 +253,7 @@ def test_cli_train_from_catalog_with_one_person_says_what_to_do(tmp_path, capsys
 def test_general_check_on_lfw_pairs_leaves_out_the_albums_people(tmp_path, lfw) -> None:
     """The fixed general check: LFW View 1 test pairs (a few here), 10-fold accuracy before
     and after the head, without pairs of people who are in the album."""
-    from training.personal import lfw_check
+    from training.personal_general import lfw_check
 
     lines = (lfw / "pairsDevTest.txt").read_text().splitlines()
     n = int(lines[0])

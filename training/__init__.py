@@ -8,5 +8,6 @@ Small pieces: ``data`` (chips), ``augment``, ``sampler`` (P x K), ``miners``, ``
 ``evaluate``, ``loop`` (Trainer), ``models`` (bases, freezing), ``checkpoints``
 (safetensors + JSON), ``pipeline`` (the whole recipe), ``bench``; ``head`` and ``personal``
 ("Improve recognition from my labels": a head over stored embeddings, judged on the user's
-own held-out faces).
+own held-out faces; its pieces in ``personal_data``, ``personal_fit``, ``personal_heldout``
+and ``personal_general``).
 """

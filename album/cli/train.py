@@ -186,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _train_personal(args: argparse.Namespace) -> int:
     """``--from-catalog``: the app's "Improve recognition from my labels", same figures."""
-    from training.personal import PersonalTrainingError, adopt, personal_fine_tune, write_json
+    from training.personal import adopt, personal_fine_tune, write_json
+    from training.personal_data import PersonalTrainingError
 
     path = Path(args.library) if getattr(args, "library", None) else None
     if path is not None and not path.is_file():
@@ -299,22 +300,7 @@ def _train(args: argparse.Namespace, device: str | None) -> int:
         checkpoints.check_name(name)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    eval_pairs = args.eval_pairs
-    if args.data and not args.data.is_dir():
-        raise UserError(f"{args.data} is not a folder")
-    if eval_pairs is None and args.data and not args.no_eval:
-        default = args.data / "pairsDevTest.txt"
-        eval_pairs = default if default.is_file() else None
-    if args.no_eval:
-        eval_pairs = None
-    for f in [eval_pairs, *args.exclude_pairs]:
-        if f is not None and not Path(f).is_file():
-            raise UserError(f"{f}: no such pairs file")
-    eval_root = (args.eval_data or args.data) if eval_pairs else None
-    if eval_pairs is not None and eval_root is None:
-        raise UserError(
-            "--eval-pairs needs --eval-data or --data (the folder holding the pairs' images)"
-        )
+    eval_pairs, eval_root = _evaluation_pairs(args)
     dataset = _catalog_dataset(args, args.base) if args.from_catalog else None
     req = FineTuneRequest(
         name=name,
@@ -340,8 +326,43 @@ def _train(args: argparse.Namespace, device: str | None) -> int:
         raise UserError(str(exc)) from None
 
     print()
-    trained = [r for r in res.history if r.loss is not None]
-    for r in res.history:
+    _print_history(res.history)
+    if res.before and res.after:
+        _print_before_after(res, eval_pairs)
+    for note in res.notes:
+        print(f"note: {note}")
+    _print_registered(res)
+    if args.json:
+        figures = json.loads(res.meta_path.read_text())
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def _evaluation_pairs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """The held-out pairs file to report before/after on (``--eval-pairs``, else the data's
+    ``pairsDevTest.txt``; none with ``--no-eval``) and the folder holding their images."""
+    eval_pairs = args.eval_pairs
+    if args.data and not args.data.is_dir():
+        raise UserError(f"{args.data} is not a folder")
+    if eval_pairs is None and args.data and not args.no_eval:
+        default = args.data / "pairsDevTest.txt"
+        eval_pairs = default if default.is_file() else None
+    if args.no_eval:
+        eval_pairs = None
+    for f in [eval_pairs, *args.exclude_pairs]:
+        if f is not None and not Path(f).is_file():
+            raise UserError(f"{f}: no such pairs file")
+    eval_root = (args.eval_data or args.data) if eval_pairs else None
+    if eval_pairs is not None and eval_root is None:
+        raise UserError(
+            "--eval-pairs needs --eval-data or --data (the folder holding the pairs' images)"
+        )
+    return eval_pairs, eval_root
+
+
+def _print_history(history) -> None:
+    """One line per epoch: loss and mining figures, and the validation figures if any."""
+    for r in history:
         val = (
             (
                 f"  val: acc {100 * r.val['accuracy']:.2f}%  VAL@1e-3 {r.val['val_at_far']:.4f}  "
@@ -358,21 +379,26 @@ def _train(args: argparse.Namespace, device: str | None) -> int:
                 f"violating {r.violating_fraction:.3f}  {r.seconds:.0f} s "
                 f"({r.faces_per_s:.1f} faces/s){val}"
             )
-    if res.before and res.after:
-        b, a = res.before.report, res.after.report
-        print(
-            f"\nheld-out pairs: {eval_pairs} ({len(res.before.distances)} pairs, people never "
-            "trained on)"
-        )
-        cols = [("before", b), (f"after (epoch {res.kept_epoch})", a)]
-        if res.after_last is not None:
-            cols.append((f"last epoch ({res.history[-1].epoch})", res.after_last.report))
-        print(f"{'':16}" + "".join(f"{title:>20}" for title, _ in cols))
-        print(f"{'accuracy':16}" + "".join(f"{100 * r.accuracy:19.2f}%" for _, r in cols))
-        print(f"{'VAL@FAR=1e-3':16}" + "".join(f"{r.val_at_far:20.4f}" for _, r in cols))
-        print(f"{'AUC':16}" + "".join(f"{r.auc:20.5f}" for _, r in cols))
-    for note in res.notes:
-        print(f"note: {note}")
+
+
+def _print_before_after(res, eval_pairs: Path | None) -> None:
+    """The held-out pairs' figures: before, after (the kept epoch) and the last epoch's."""
+    b, a = res.before.report, res.after.report
+    print(
+        f"\nheld-out pairs: {eval_pairs} ({len(res.before.distances)} pairs, people never "
+        "trained on)"
+    )
+    cols = [("before", b), (f"after (epoch {res.kept_epoch})", a)]
+    if res.after_last is not None:
+        cols.append((f"last epoch ({res.history[-1].epoch})", res.after_last.report))
+    print(f"{'':16}" + "".join(f"{title:>20}" for title, _ in cols))
+    print(f"{'accuracy':16}" + "".join(f"{100 * r.accuracy:19.2f}%" for _, r in cols))
+    print(f"{'VAL@FAR=1e-3':16}" + "".join(f"{r.val_at_far:20.4f}" for _, r in cols))
+    print(f"{'AUC':16}" + "".join(f"{r.auc:20.5f}" for _, r in cols))
+
+
+def _print_registered(res) -> None:
+    """Where the registered model is, its threshold, and the mean epoch time."""
     from models.registry import get_spec
 
     spec = get_spec(res.name)
@@ -384,9 +410,6 @@ def _train(args: argparse.Namespace, device: str | None) -> int:
         f"files: {res.meta_path.with_suffix('.safetensors')}, run folder {res.run_dir} "
         "(plot.png, history.json)"
     )
+    trained = [r for r in res.history if r.loss is not None]
     if trained:
         print(f"mean epoch time {sum(r.seconds for r in trained) / len(trained):.0f} s")
-    if args.json:
-        figures = json.loads(res.meta_path.read_text())
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    return 0

@@ -66,11 +66,7 @@ def scan_once(
 
     def shot(name: str) -> None:
         if shots:
-            shots.mkdir(parents=True, exist_ok=True)
-            # Under a display server, what it shows (read back from it); offscreen, a render.
-            on_screen = app.platformName() != "offscreen"
-            image = w.screen().grabWindow(w.winId()) if on_screen else w.grab()
-            image.save(str(shots / f"{name}.png"))
+            _screenshot(app, w, shots / f"{name}.png")
             probe.skip()  # the screenshot is the bench's work, not the app's
 
     def start() -> None:
@@ -84,45 +80,8 @@ def scan_once(
         w.scan([str(folder)])
 
     texts = ["start"]
-    stalls: list[tuple[float, str]] = []
-    # What the GUI thread did in each stall: its own CPU time (little: it waited for the
-    # GIL or a core) and the time in the slots below (the rest: Qt's layout and painting).
-    busy = {"cpu": time.thread_time(), "slots": 0.0}
-
-    def watch() -> None:  # note what the job was doing when a stall ended
-        cpu = time.thread_time()
-        if probe.gaps and probe.gaps[-1] > 25:
-            stalls.append(
-                (
-                    probe.gaps[-1],
-                    f"{texts[-1]} (GUI thread CPU {1000 * (cpu - busy['cpu']):.0f} ms, "
-                    f"in the people and thumbnail slots {1000 * busy['slots']:.0f} ms)",
-                )
-            )
-        busy["cpu"], busy["slots"] = cpu, 0.0
-
-    def timed(fn):
-        def run(*args, **kwargs):
-            t = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                busy["slots"] += time.perf_counter() - t
-
-        return run
-
-    w.refresh_people = timed(w.refresh_people)
-    w.thumbs._on_loaded = timed(w.thumbs._on_loaded)
-    w.thumbs._loader.loaded.disconnect()
-    w.thumbs._loader.loaded.connect(w.thumbs._on_loaded)
-    probe.timer.timeout.connect(watch)
-    people = w.people_page.model
-
-    def grid_changed() -> None:  # the first people shown while the scan runs
-        if "t0" in result and "people" not in result and people.rowCount():
-            result["people"] = time.perf_counter() - result["t0"]
-
-    people.updated.connect(grid_changed)
+    stalls = _watch_stalls(w, probe, texts)
+    _note_first_people(w, result)
 
     def progress(pr) -> None:
         texts.append(pr.text)
@@ -156,6 +115,65 @@ def scan_once(
         return {}
     result.update(probe=probe, loading=loading, stalls=stalls)
     return result
+
+
+def _screenshot(app, w, path: Path) -> None:
+    """Save what the window shows: under a display server, read back from it; offscreen,
+    a render."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    on_screen = app.platformName() != "offscreen"
+    image = w.screen().grabWindow(w.winId()) if on_screen else w.grab()
+    image.save(str(path))
+
+
+def _watch_stalls(w, probe, texts: list[str]) -> list[tuple[float, str]]:
+    """The stalls over 25 ms that ``probe`` sees in window ``w``, each with what the job was
+    doing (``texts[-1]``) and what the GUI thread did meanwhile: its own CPU time (little: it
+    waited for the GIL or a core) and the time in the people and thumbnail slots (the rest:
+    Qt's layout and painting). The list fills as the probe ticks."""
+    stalls: list[tuple[float, str]] = []
+    busy = {"cpu": time.thread_time(), "slots": 0.0}
+
+    def watch() -> None:  # note what the job was doing when a stall ended
+        cpu = time.thread_time()
+        if probe.gaps and probe.gaps[-1] > 25:
+            stalls.append(
+                (
+                    probe.gaps[-1],
+                    f"{texts[-1]} (GUI thread CPU {1000 * (cpu - busy['cpu']):.0f} ms, "
+                    f"in the people and thumbnail slots {1000 * busy['slots']:.0f} ms)",
+                )
+            )
+        busy["cpu"], busy["slots"] = cpu, 0.0
+
+    def timed(fn):
+        def run(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                busy["slots"] += time.perf_counter() - t
+
+        return run
+
+    w.refresh_people = timed(w.refresh_people)
+    w.thumbs._on_loaded = timed(w.thumbs._on_loaded)
+    w.thumbs._loader.loaded.disconnect()
+    w.thumbs._loader.loaded.connect(w.thumbs._on_loaded)
+    probe.timer.timeout.connect(watch)
+    return stalls
+
+
+def _note_first_people(w, result: dict[str, Any]) -> None:
+    """Set ``result["people"]``: the seconds from the scan's start (``result["t0"]``) to the
+    first people shown in the grid while the scan runs."""
+    people = w.people_page.model
+
+    def grid_changed() -> None:
+        if "t0" in result and "people" not in result and people.rowCount():
+            result["people"] = time.perf_counter() - result["t0"]
+
+    people.updated.connect(grid_changed)
 
 
 def report(r: dict[str, Any], live: bool, in_process: bool) -> None:

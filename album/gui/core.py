@@ -296,8 +296,8 @@ def manual_face_job(path: Path, photo_id: int, box: tuple, device: str | None = 
 
     def run(ctx: JobContext):
         ctx.report(0, 0, "Reading the face you marked…", force=True)
-        from album.people.manual import measure_face
         from album.people.errors import PeopleError
+        from album.people.manual import measure_face
         from models.embedder import Embedder
 
         _threads()

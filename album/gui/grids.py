@@ -1,12 +1,13 @@
 """The app's grids of tiles: an icon-mode grid (faces) and a flowing one (people, photos)
-whose heading rows span the view."""
+whose heading rows span the view, and the painter of those headings."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QListView
+from PySide6.QtGui import QFont, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyleOptionViewItem
 
 _Index = QModelIndex | QPersistentModelIndex
 _DECORATION = [Qt.ItemDataRole.DecorationRole.value]
@@ -57,3 +58,17 @@ class FlowingGrid(QListView):
             self.update(top_left)
             return
         super().dataChanged(top_left, bottom_right, roles)
+
+
+def paint_heading(p: QPainter, option: QStyleOptionViewItem, text: str, scale: float = 1.25):
+    """A bold heading at the bottom left of its (full-width) item."""
+    f = QFont(option.font)
+    f.setBold(True)
+    f.setPointSizeF(f.pointSizeF() * scale)
+    p.setFont(f)
+    p.setPen(option.palette.color(option.palette.ColorRole.WindowText))
+    p.drawText(
+        option.rect.adjusted(4, 0, 0, -6),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+        text,
+    )

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui.grids import FlowingGrid
-from album.gui.models import PhotoDelegate, PhotoIdRole, PhotoRow, PhotosModel
+from album.gui.photos_model import PhotoDelegate, PhotoRow, PhotosModel
 from album.gui.queries import NewestQuery
+from album.gui.roles import PhotoIdRole
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
 from album.people.overview import PersonOverview

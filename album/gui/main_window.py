@@ -3,187 +3,38 @@ running job (progress, ETA, pause, cancel); Ctrl+Z undoes the last people operat
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import re
-import sqlite3
-import threading
-import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QStackedWidget,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar, QWidget
 
-from album.gui import core, quiet_import
-from album.gui.jobs import (
-    Job,
-    JobError,
-    JobKind,
-    JobProgress,
-    JobRunner,
-    background_priority,
-    format_eta,
-)
+from album.gui import core
+from album.gui.hidden_people import HiddenPeopleDialog
+from album.gui.jobs import JobError, JobProgress, JobRunner
 from album.gui.library import LibraryPage
-from album.gui.pages import HiddenPeopleDialog, PeoplePage, PersonPage, ReviewPage
+from album.gui.people_ops import PeopleOps
+from album.gui.people_page import PeoplePage
+from album.gui.person_page import PersonPage
+from album.gui.review_page import ReviewPage
+from album.gui.task_bar import TaskBar
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import icon
+from album.gui.window_jobs import WindowJobs
+from album.gui.window_threads import CoreLoader, read_people_behind_window
 from album.people.overview import PersonOverview
 
 log = logging.getLogger(__name__)
 
 
-def _in_words(exc: BaseException) -> str:
-    """An error for the user: what happened, without Python's class names where possible."""
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
-        return (
-            "The catalog is busy: another program is writing to it. Nothing was changed; "
-            f"try again in a moment. ({exc})"
-        )
-    if isinstance(exc, sqlite3.Error):
-        return f"The catalog could not be changed: {exc}. Nothing was changed."
-    return f"{exc} ({type(exc).__name__})" if str(exc) else type(exc).__name__
-
-
-class TaskBar(QWidget):
-    """The running job: text, a progress bar with counts, ETA, Pause/Resume and Cancel."""
-
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("taskBar")
-        self.runner = runner
-        self.text = QLabel()
-        self.bar = QProgressBar()
-        self.bar.setFixedWidth(260)
-        self.bar.setTextVisible(True)
-        self.eta = QLabel()
-        self.eta.setObjectName("dim")
-        self.pause = QPushButton(icon("pause"), "Pause")
-        self.cancel = QPushButton(icon("cancel"), "Cancel")
-        self.cancel.setToolTip("Stop after the photos in progress; scanning again resumes")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 2, 8, 2)
-        lay.addWidget(self.text)
-        lay.addWidget(self.bar)
-        lay.addWidget(self.eta)
-        lay.addStretch(1)
-        lay.addWidget(self.pause)
-        lay.addWidget(self.cancel)
-        self.pause.clicked.connect(self._pause)
-        self.cancel.clicked.connect(self._cancel)
-        runner.started.connect(self._started)
-        runner.progress.connect(self.show_progress)
-        runner.busy_changed.connect(lambda busy: self.setVisible(busy))
-        self.hide()
-
-    def _started(self, job: Job) -> None:
-        self.text.setText(job.title)
-        self.bar.setRange(0, 0)
-        self.eta.clear()
-        self.pause.setText("Pause")
-        self.pause.setVisible(job.pausable)
-        self.cancel.setEnabled(job.cancellable)
-        self.cancel.setText("Cancel")
-
-    def show_progress(self, p: JobProgress) -> None:
-        self.text.setText(p.text)
-        if p.total > 0:
-            self.bar.setRange(0, p.total)
-            # The text first: setValue repaints the bar at once, with the format it has.
-            self.bar.setFormat(f"{p.done} / {p.total}")
-            self.bar.setValue(p.done)
-        else:
-            self.bar.setRange(0, 0)
-        self.eta.setText(format_eta(p.eta_seconds))
-
-    def _pause(self) -> None:
-        c = self.runner.control
-        if c is None:
-            return
-        if c.paused:
-            c.resume()
-            self.pause.setText("Pause")
-        else:
-            c.pause()
-            self.pause.setText("Resume")
-
-    def _cancel(self) -> None:
-        self.runner.cancel()
-        self.cancel.setEnabled(False)
-        self.cancel.setText("Stopping…")
-
-
-def _read_people_behind_window(path: Path) -> list[PersonOverview]:
-    """The people overview, read at the jobs' lower CPU priority: the window comes first."""
-    from album.people.overview import read_people_overview
-
-    with background_priority():
-        return read_people_overview(path)
-
-
-class CoreLoader(QObject):
-    """Loads the core (``core.warm_up``: torch, scipy) in a plain thread, with superqt, the
-    jobs' worker library: importing that on the GUI thread, as starting a job does, froze the
-    first screen for 0.2-0.5 s right after it appeared. ``loaded()`` or ``failed(name,
-    JobError)`` arrive on the GUI thread (queued signals)."""
-
-    loaded = Signal()
-    failed = Signal(str, object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="album-core-loader", daemon=True)
-        self._thread.start()
-
-    def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the loading to end; whether it has. The app
-        waits for it before it exits: the interpreter ending while the thread is inside
-        torch's import crashes the process."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self._thread is None or not self._thread.is_alive()
-
-    def _run(self) -> None:
-        err = None
-        try:
-            # The window first where the cores are busy; no garbage collection over the
-            # app's objects while the lookups and imports below make new ones.
-            with background_priority(), quiet_import.quiet_imports():
-                quiet_import.make_classes()  # before superqt's star imports (qtpy)
-                import superqt.utils  # noqa: F401
-
-                core.warm_up()
-        except Exception as exc:
-            err = JobError("Loading", f"{type(exc).__name__}: {exc}", traceback.format_exc())
-        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
-            if shiboken6.isValid(self) and err is not None:
-                self.failed.emit("Loading", err)
-            elif shiboken6.isValid(self):
-                self.loaded.emit()
-
-
-class MainWindow(QMainWindow):
-    """The application window over one catalog."""
+class MainWindow(PeopleOps, WindowJobs, QMainWindow):
+    """The application window over one catalog (its people operations in ``PeopleOps``,
+    its jobs in ``WindowJobs``)."""
 
     core_ready = Signal()
     refreshed = Signal()
@@ -385,36 +236,6 @@ class MainWindow(QMainWindow):
             self.open_person(pid)
         QTimer.singleShot(0, self.offer_default_model)
 
-    def offer_default_model(self) -> None:
-        """Once per catalog: a catalog on an earlier default model is offered the current one,
-        in words, with the time it takes (``album.scan.model_switch``)."""
-        from album.scan.model_switch import mark_offered, switch_offer
-
-        if self.runner.busy or not shiboken6.isValid(self):
-            return  # asked when the app next opens
-        offer = switch_offer(self.session.catalog)
-        if offer is None:
-            return
-        try:
-            mark_offered(self.session.catalog)
-        except sqlite3.OperationalError:  # busy: another program writes the catalog
-            return  # asked when the app next opens
-        box = QMessageBox(self, icon=QMessageBox.Icon.Question, text=offer.words())
-        box.setWindowTitle("A better face model")
-        box.setInformativeText("You can also switch later in Settings, under Face model.")
-        switch = box.addButton("Switch now", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(switch)
-
-        def answered() -> None:
-            if box.clickedButton() is switch:
-                device = str(self.settings.value("device", "auto"))
-                self.start_job(core.reembed_job(self.session.path, offer.proposed, device))
-
-        box.finished.connect(answered)
-        box.open()
-        self.model_offer = box
-
     # --- refreshing ---------------------------------------------------------------------------
 
     def _job_progress(self, p: JobProgress) -> None:
@@ -425,7 +246,7 @@ class MainWindow(QMainWindow):
         from superqt.utils import create_worker
 
         worker = create_worker(
-            _read_people_behind_window, self.session.path, _start_thread=False, _ignore_errors=True
+            read_people_behind_window, self.session.path, _start_thread=False, _ignore_errors=True
         )
         worker.returned.connect(self._live_people)
         worker.errored.connect(lambda exc: log.warning("reading the people failed: %s", exc))
@@ -503,66 +324,6 @@ class MainWindow(QMainWindow):
                 f"{counts.photos_done} photos · {counts.faces} faces · {len(rows)} people"
             )
         self.refreshed.emit()
-
-    # --- people operations --------------------------------------------------------------------
-
-    def op(self, fn: Callable[[Any], Any], done: str) -> Any:
-        """Run a people operation now (they are quick SQL), show what happened or why not,
-        refresh. Returns its result, or ``False`` when it was refused or failed (test with
-        ``is False``: some operations return None or 0)."""
-        if not self.ready:  # the people service loads with the core: never on this thread
-            self.show_message("Still loading the face engine: try again in a moment", error=True)
-            return False
-        ok, result = self._guard(lambda: fn(self.session.people), "The change was not made")
-        if not ok:
-            return False
-        self.show_message(f"{done}. Ctrl+Z to undo.")
-        self.refresh()
-        return result
-
-    def undo(self) -> None:
-        if not self.ready:
-            return
-        ok, entry = self._guard(self.session.people.undo, "Undo failed")
-        if ok:
-            self.show_message(f"Undone: {entry.summary}" if entry else "Nothing to undo")
-        self.refresh()
-
-    def _guard(self, fn: Callable[[], Any], title: str) -> tuple[bool, Any]:
-        """Run ``fn``; a refusal (PeopleError) goes to the status bar, any other error to a
-        message box titled ``title``, in words, with the traceback logged and under
-        "details"."""
-        from album.people.errors import PeopleError
-
-        try:
-            return True, fn()
-        except PeopleError as exc:
-            self.show_message(str(exc), error=True)
-        except Exception as exc:
-            details = traceback.format_exc()
-            log.error("%s: %s\n%s", title, exc, details)
-            # A failed write rolled back; re-read so the views show what is really stored.
-            with contextlib.suppress(Exception):
-                self.refresh()
-            self.show_error(title, _in_words(exc), details)
-        return False, None
-
-    def show_error(self, title: str, text: str, details: str = "") -> None:
-        """A non-blocking warning box (and the text in the status bar)."""
-        self.show_message(f"{title}: {text}", error=True)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        if details:
-            box.setDetailedText(details)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
-        self.error_box = box
-
-    def show_message(self, text: str, error: bool = False) -> None:
-        self.statusBar().showMessage(("⚠ " if error else "") + text, 8000)
-        if error:
-            log.info("refused: %s", text)
 
     # --- navigation ---------------------------------------------------------------------------
 
@@ -714,133 +475,3 @@ class MainWindow(QMainWindow):
     def _pairs_done(self, *args) -> None:
         if self.pair_dialog is not None and self.pair_dialog.answers:
             self.recluster()
-
-    # --- jobs ---------------------------------------------------------------------------------
-
-    def start_job(self, job: Job, on_done: Callable[[Any], None] | None = None) -> bool:
-        if not self.runner.start(job, on_done):
-            self.show_message(f"Wait for “{self.runner.current}” to finish first", error=True)
-            return False
-        return True
-
-    def _busy_changed(self, busy: bool) -> None:
-        for a in (self.a_scan, self.a_group, self.a_export):
-            a.setEnabled(not busy and (self.ready or a is self.a_scan))
-        self.a_add.setEnabled(not busy)
-
-    def add_folder(self) -> None:
-        start = str(self.settings.value("last_folder", str(Path.home())))
-        folder = QFileDialog.getExistingDirectory(self, "Choose a photo folder", start)
-        if folder:
-            self.scan([folder])
-
-    def scan(self, folders: list[str] | None = None) -> bool:
-        """Scan ``folders`` (added to the catalog), or every known folder."""
-        if folders:
-            self.settings.setValue("last_folder", folders[-1])
-            folders = [os.path.abspath(f) for f in folders]
-        else:
-            folders = [f.path for f in self.session.catalog.folders()]
-        if not folders:
-            self.add_folder()
-            return False
-        self.last_folders = folders
-        device = str(self.settings.value("device", "auto"))
-        started = self.start_job(core.scan_job(self.session.path, folders, device))
-        if started and not self.people_page.model.rowCount():
-            self.people_page.set_empty(
-                "Looking for faces… people appear here as they are found.", show_button=False
-            )
-        return started
-
-    def recluster(self) -> None:
-        if self.ready:
-            self.start_job(core.recluster_job(self.session.path))
-
-    def export(self) -> None:
-        out = QFileDialog.getExistingDirectory(self, "Export people to folder")
-        if out:
-            self.start_job(core.export_job(self.session.path, Path(out)))
-
-    def open_settings(self) -> None:
-        from album.gui.dialogs import SettingsDialog
-
-        d = SettingsDialog(self.session, self.settings, self)
-        d.add_folder_requested.connect(lambda: (d.accept(), self.add_folder()))
-        d.scan_requested.connect(lambda: (d.accept(), self.scan()))
-        d.fetch_requested.connect(
-            lambda name, file: self.start_job(core.fetch_weights_job(name, file or None))
-        )
-        d.reembed_requested.connect(
-            lambda name: (
-                d.accept(),
-                self.start_job(
-                    core.reembed_job(
-                        self.session.path, name, str(self.settings.value("device", "auto"))
-                    )
-                ),
-            )
-        )
-        d.train_requested.connect(
-            lambda base: (
-                d.accept(),
-                self.start_job(
-                    core.train_job(
-                        self.session.path,
-                        base,
-                        personal_model_name(base),
-                        str(self.settings.value("device", "auto")),
-                    ),
-                ),
-            )
-        )
-        d.accepted.connect(self.refresh)
-        d.open()
-        self.settings_dialog = d
-
-    def _job_finished(self, job: Job, result: Any) -> None:
-        self.last_result = result
-        if job.kind is JobKind.SCAN:
-            s = result.scan
-            text = (
-                f"Scan stopped after {s.photos} photos; scan again to resume"
-                if s.cancelled
-                else f"Scanned {s.photos} new photos, {s.faces} faces"
-            )
-            if s.errors:
-                text += f", {s.errors} unreadable"
-            if result.names is not None and result.names.named:
-                text += f" · {result.names.named} named from the photos' metadata"
-            if result.cluster is not None:
-                text += f" · {result.cluster.clusters} groups"
-            self.show_message(text)
-        elif job.kind is JobKind.EXPORT:
-            self.show_message(
-                f"Exported {result.people} people ({result.photos} photos) to {result.folder}"
-            )
-        elif job.kind is JobKind.TRAINING:
-            from album.gui.dialogs import training_finished
-
-            training_finished(self, result)  # what changed, in words; offers to re-group
-        elif job.kind in (JobKind.GROUPING, JobKind.ADOPT):
-            self.show_message(
-                f"Grouped into {result.clusters} unnamed groups "
-                f"({result.assigned} faces recognised)"
-            )
-        if job.refresh:
-            self.refresh()
-
-    def _job_failed(self, job: Job | str, err: JobError) -> None:
-        """A job failed (or, ``job`` a title, loading the core did)."""
-        title = job.title if isinstance(job, Job) else job
-        self.last_error = err
-        log.error("job %s failed: %s\n%s", title, err, err.details)
-        with contextlib.suppress(Exception):  # the failure itself is what the user must see
-            self.refresh()
-        self.show_error(f"{title} failed", str(err), err.details)
-
-
-def personal_model_name(base: str) -> str:
-    """A new personal model's name: its base's, made a file name ("dlib+sface" ->
-    "dlib-sface"), with the date and time."""
-    return f"{re.sub(r'[^A-Za-z0-9_.-]', '-', base)}-mine-{time.strftime('%Y%m%d-%H%M')}"

@@ -32,7 +32,7 @@ import math
 import os
 import struct
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -169,47 +169,81 @@ def parse_regions(data: bytes | str) -> list[Region]:
         root = ET.fromstring(data[start:].rstrip(b"\x00 \t\r\n"))
     except ET.ParseError as exc:
         raise XmpError(f"not well-formed XMP ({exc})") from None
+    return [*_mwg_regions(root), *_mp_regions(root)]
+
+
+def _mwg_regions(root: ET.Element) -> list[Region]:
+    """The named face regions of every ``mwg-rs:Regions`` under ``root``."""
     out: list[Region] = []
     for regions in root.iter(_q(MWG_RS, "Regions")):
         fields = _fields(regions)
-        applied = None
-        dims = _field(fields, [_q(MWG_RS, "AppliedToDimensions")])
-        if isinstance(dims, ET.Element):
-            d = _fields(dims)
-            w, h = _number(d.get(_q(ST_DIM, "w"))), _number(d.get(_q(ST_DIM, "h")))
-            if w and h and w > 0 and h > 0:
-                applied = (w, h)
+        applied = _mwg_applied_to(_field(fields, [_q(MWG_RS, "AppliedToDimensions")]))
         for li in _items(_field(fields, [_q(MWG_RS, "RegionList")])):
-            r = _fields(li)
-            name = (_text(r.get(_q(MWG_RS, "Name"))) or "").strip()
-            kind = (_text(r.get(_q(MWG_RS, "Type"))) or "Face").strip()
-            area_el = r.get(_q(MWG_RS, "Area"))
-            if not name or kind != "Face" or not isinstance(area_el, ET.Element):
-                continue
-            a = _fields(area_el)
-            unit = (_text(a.get(_q(ST_AREA, "unit"))) or "normalized").strip()
-            vals = [_number(a.get(_q(ST_AREA, k))) for k in ("x", "y", "w", "h")]
-            if unit != "normalized" or any(v is None for v in vals):
-                continue
-            area = (vals[0], vals[1], vals[2], vals[3])
-            if _plausible(area):  # type: ignore[arg-type]
-                out.append(Region(name, area, applied, "mwg"))  # type: ignore[arg-type]
+            region = _mwg_region(_fields(li), applied)
+            if region is not None:
+                out.append(region)
+    return out
+
+
+def _mwg_applied_to(dims: ET.Element | str | None) -> tuple[float, float] | None:
+    """``AppliedToDimensions`` as (w, h), or None when absent or not positive."""
+    if not isinstance(dims, ET.Element):
+        return None
+    d = _fields(dims)
+    w, h = _number(d.get(_q(ST_DIM, "w"))), _number(d.get(_q(ST_DIM, "h")))
+    if w and h and w > 0 and h > 0:
+        return (w, h)
+    return None
+
+
+def _mwg_region(
+    r: dict[str, ET.Element | str], applied: tuple[float, float] | None
+) -> Region | None:
+    """One ``mwg-rs:RegionList`` entry as a Region; None unless it is a named face with a
+    plausible normalized area."""
+    name = (_text(r.get(_q(MWG_RS, "Name"))) or "").strip()
+    kind = (_text(r.get(_q(MWG_RS, "Type"))) or "Face").strip()
+    area_el = r.get(_q(MWG_RS, "Area"))
+    if not name or kind != "Face" or not isinstance(area_el, ET.Element):
+        return None
+    a = _fields(area_el)
+    unit = (_text(a.get(_q(ST_AREA, "unit"))) or "normalized").strip()
+    vals = [_number(a.get(_q(ST_AREA, k))) for k in ("x", "y", "w", "h")]
+    if unit != "normalized" or any(v is None for v in vals):
+        return None
+    area = (vals[0], vals[1], vals[2], vals[3])
+    if not _plausible(area):  # type: ignore[arg-type]
+        return None
+    return Region(name, area, applied, "mwg")  # type: ignore[arg-type]
+
+
+def _mp_regions(root: ET.Element) -> list[Region]:
+    """The named face regions of every Microsoft ``MP:RegionInfo`` under ``root``."""
+    out: list[Region] = []
     for info in (el for ns in MP for el in root.iter(_q(ns, "RegionInfo"))):
         fields = _fields(info)
         for li in _items(_field(fields, [_q(ns, "Regions") for ns in MPRI])):
-            r = _fields(li)
-            name = (_text(_field(r, [_q(ns, "PersonDisplayName") for ns in MPREG])) or "").strip()
-            rect = _text(_field(r, [_q(ns, "Rectangle") for ns in MPREG]))
-            if not name or not rect:
-                continue
-            try:
-                left, top, w, h = (float(v) for v in rect.split(","))
-            except ValueError:
-                continue
-            area = (left + w / 2, top + h / 2, w, h)
-            if all(math.isfinite(v) for v in area) and _plausible(area):
-                out.append(Region(name, area, None, "mp"))
+            region = _mp_region(_fields(li))
+            if region is not None:
+                out.append(region)
     return out
+
+
+def _mp_region(r: dict[str, ET.Element | str]) -> Region | None:
+    """One Microsoft region as a Region (its rectangle turned into centre, size); None
+    unless it has a name and a plausible normalized rectangle."""
+    name = (_text(_field(r, [_q(ns, "PersonDisplayName") for ns in MPREG])) or "").strip()
+    rect = _text(_field(r, [_q(ns, "Rectangle") for ns in MPREG]))
+    if not name or not rect:
+        return None
+    try:
+        left, top, w, h = (float(v) for v in rect.split(","))
+    except ValueError:
+        return None
+    area = (left + w / 2, top + h / 2, w, h)
+    if all(math.isfinite(v) for v in area) and _plausible(area):
+        return Region(name, area, None, "mp")
+    return None
 
 
 # --- where the XMP is ---------------------------------------------------------------------
@@ -259,32 +293,7 @@ def _jpeg_xmp(fp: BinaryIO) -> list[bytes]:
     main: list[bytes] = []
     extended: dict[bytes, dict[int, bytes]] = {}
     sizes: dict[bytes, int] = {}
-    while True:
-        b = fp.read(1)
-        if not b:
-            break
-        if b != b"\xff":
-            break  # not a marker where one must be: stop reading, keep what was found
-        marker = fp.read(1)
-        while marker == b"\xff":
-            marker = fp.read(1)
-        if not marker:
-            break
-        m = marker[0]
-        if m in (0xD8, 0x01) or 0xD0 <= m <= 0xD7:
-            continue
-        if m in (0xDA, 0xD9):  # start of scan, end of image: no metadata after this
-            break
-        raw = fp.read(2)
-        if len(raw) < 2:
-            break
-        length = struct.unpack(">H", raw)[0] - 2
-        if length < 0:
-            break
-        if m != 0xE1:
-            fp.seek(length, os.SEEK_CUR)
-            continue
-        payload = fp.read(length)
+    for payload in _jpeg_app1_payloads(fp):
         if payload.startswith(_XMP_APP1):
             main.append(payload[len(_XMP_APP1) :])
         elif payload.startswith(_XMP_EXT_APP1) and len(payload) >= len(_XMP_EXT_APP1) + 40:
@@ -299,6 +308,40 @@ def _jpeg_xmp(fp: BinaryIO) -> list[bytes]:
         if len(data) == sizes[guid]:
             out.append(data)
     return out
+
+
+def _jpeg_app1_payloads(fp: BinaryIO) -> Iterator[bytes]:
+    """The payloads of the APP1 segments among a JPEG's header segments, read from just after
+    the SOI marker up to the start of scan (or the first thing that is not a segment)."""
+    while True:
+        marker = _jpeg_marker(fp)
+        if marker is None or marker in (0xDA, 0xD9):
+            # The end, or not a marker where one must be (keep what was found), or start of
+            # scan / end of image: no metadata after this.
+            return
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue  # standalone markers: no length, no payload
+        raw = fp.read(2)
+        if len(raw) < 2:
+            return
+        length = struct.unpack(">H", raw)[0] - 2
+        if length < 0:
+            return
+        if marker != 0xE1:
+            fp.seek(length, os.SEEK_CUR)
+            continue
+        yield fp.read(length)
+
+
+def _jpeg_marker(fp: BinaryIO) -> int | None:
+    """The next marker code (fill bytes skipped), or None at the end of the file or where the
+    bytes are not a marker."""
+    if fp.read(1) != b"\xff":
+        return None
+    marker = fp.read(1)
+    while marker == b"\xff":
+        marker = fp.read(1)
+    return marker[0] if marker else None
 
 
 _TIFF_MAGIC = {
@@ -358,11 +401,11 @@ def _pillow_xmp(path: str | os.PathLike[str]) -> list[bytes]:
     """PNG, WebP and HEIC keep XMP where Pillow (and pillow-heif) find it without decoding."""
     from PIL import Image
 
-    from album.images import _heif_available
+    from album.images.identify import heif_available
 
     formats = ["PNG", "WEBP"]
     if os.path.splitext(os.fspath(path))[1].lower() in (".heic", ".heif", ".hif"):
-        if not _heif_available():
+        if not heif_available():
             return []
         formats.append("HEIF")
     try:
