@@ -134,3 +134,23 @@ def estimate_yaw(landmarks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     floor = PROFILE + (90.0 - PROFILE) * (2.0 * prob - 1.0)
     side = np.where(yaw != 0, np.sign(yaw), nose_side(p))
     return np.where(prob >= 0.5, side * np.maximum(np.abs(yaw), floor), yaw)
+
+
+def pose_version() -> str:
+    """Changes whenever the stored yaw would: this module's code or the side-view
+    classifier's fitted constants (a key for caches of estimated poses)."""
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10)
+    h.update(
+        repr(
+            (
+                fitted.SIDE_VIEW_MEAN,
+                fitted.SIDE_VIEW_SCALE,
+                fitted.SIDE_VIEW_COEF,
+                fitted.SIDE_VIEW_INTERCEPT,
+            )
+        ).encode()
+    )
+    return h.hexdigest()

@@ -70,6 +70,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _eval_calibration.add_arguments(cal)
     cal.set_defaults(run=_eval_calibration.run_calibration)
+    from album.cli import _eval_groups
+
+    grp = bench.add_parser(
+        "groups",
+        help="probabilities of questions about two groups, shown versus observed, on albums "
+        "of LFW's and CFP's people grouped by the app (--fit: fit them, on dev people)",
+    )
+    _eval_groups.add_arguments(grp)
+    grp.set_defaults(run=_eval_groups.run_groups)
 
 
 def run_lfw(args: argparse.Namespace) -> int:

@@ -107,8 +107,12 @@ def reliability(
     records: list[Observed], table: QuestionCalibration | None, bins: int = 10
 ) -> list[Bin]:
     """Questions binned by the probability shown: how many, the mean shown, the share same."""
-    p = shown(records, table)
-    same = np.array([r.same for r in records], dtype=bool)
+    return binned(shown(records, table), np.array([r.same for r in records], dtype=bool), bins)
+
+
+def binned(p: np.ndarray, same: np.ndarray, bins: int = 10) -> list[Bin]:
+    """Probabilities shown ``p`` against outcomes ``same``, in ``bins`` equal bins (the
+    non-empty ones)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     out = []
     for i in range(bins):

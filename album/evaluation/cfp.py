@@ -106,7 +106,7 @@ def load_padded(root: Path, image: CfpImage) -> np.ndarray:
     return padded(np.asarray(Image.open(Path(root) / image.path).convert("RGB")))
 
 
-def _cache_path(paths: list[str], device: object = None) -> Path:
+def detections_cache_path(paths: list[str], device: object = None) -> Path:
     from album.catalog.paths import cache_dir
 
     h = hashlib.blake2b(f"cfp-faces-v1|{PAD}|".encode(), digest_size=10)
@@ -140,7 +140,7 @@ def detect_cfp(
     """Detect the central face of the images ``rows`` (the scan's detector settings), cached
     in the user cache directory by image list and detector code."""
     paths = [data.images[i].path for i in rows]
-    cache = _cache_path(paths, device)
+    cache = detections_cache_path(paths, device)
     try:
         with np.load(cache) as z:
             return CfpFaces(z["found"], z["boxes"], z["scores"], z["landmarks"], z["sizes"])

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.pose import pose_version
+
 log = logging.getLogger(__name__)
 
 
@@ -53,8 +55,7 @@ def _cache_key(model: str, files: list[str]) -> str:
     # v3: padded MTCNN crops, yaw kept (models.pose.estimate_yaw, so its code and fitted
     # constants are part of the key).
     h.update(f"v3|{model}|min_face=20|central|".encode())
-    for module in ("pose.py", "fitted.py"):
-        h.update((Path(__file__).parents[2] / "models" / module).read_bytes())
+    h.update(pose_version().encode())  # the stored yaw
     for f in files:
         h.update(f.encode() + b"\n")
     return h.hexdigest()

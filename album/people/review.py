@@ -60,6 +60,7 @@ class PeopleReview(GroupingStore):
             yaw=yaw,
             quality=quality,
             calibration=self.spec.question_calibration if calibrated else None,
+            groups=self.spec.group_calibration if calibrated else None,
         )
         return [(q, int(ids[q.a]), int(ids[q.b])) for q in qs]
 

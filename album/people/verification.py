@@ -67,6 +67,12 @@ ProbabilityFn = Callable[[np.ndarray], np.ndarray]
 # a logistic map from the raw probability's log-odds to the probability shown
 # (``models.fitted``, ``album eval calibration``).
 QuestionCalibration = Sequence[tuple[str, bool, float, float]]
+# Per group question kind ("clusters", "split") and pose: (kind, side_view, a, b, c). Two groups
+# of ``na`` and ``nb`` faces at root-mean-square distance ``d`` are one person with probability
+# sigmoid(a L + b L ln g + c), where L is the log-odds of the pair calibration at ``d`` and
+# g = 2 na nb / (na + nb). Fitted on groups the clustering made of dev people
+# (``album eval groups --fit``), so how much a group's size adds is measured, not assumed.
+GroupCalibration = Sequence[tuple[str, bool, float, float, float]]
 # A question the app still asks is never shown as certain.
 SHOWN_RANGE = (0.01, 0.99)
 
@@ -84,6 +90,24 @@ def calibrated(p: float, kind: str, side_view: bool, table: QuestionCalibration 
         z = entry[0] * float(np.log(q / (1.0 - q))) + entry[1]
         p = float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0))))
     return within_shown_range(p)
+
+
+def group_calibrated(
+    pair: float, na: int, nb: int, kind: str, side_view: bool, table: GroupCalibration | None
+) -> float | None:
+    """The probability shown for a question about two groups (``GroupCalibration``) from
+    ``pair``, the pair calibration at their RMS distance; None when ``table`` has no entry
+    for the kind (the kind's other pose entry serves when one is missing)."""
+    entry = None
+    for k, side, a, b, c in table or ():
+        if k == kind and (entry is None or side == side_view):
+            entry = (a, b, c)
+    if entry is None:
+        return None
+    q = min(max(float(pair), 1e-12), 1.0 - 1e-12)
+    logit = float(np.log(q / (1.0 - q)))
+    z = entry[0] * logit + entry[1] * logit * float(np.log(_gain(na, nb))) + entry[2]
+    return within_shown_range(float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))))
 
 
 def within_shown_range(p: float) -> float:
@@ -142,6 +166,7 @@ def _split_question(
     yaw: np.ndarray | None,
     min_size: int = 4,
     calibration: QuestionCalibration | None = None,
+    groups: GroupCalibration | None = None,
 ) -> Question | None:
     """Is cluster ``c`` two people? Its two halves (2-means from its most distant faces),
     shown through each half's best face; None when too small, or already answered."""
@@ -167,9 +192,12 @@ def _split_question(
     fa, fb = int(rows[reps[0]]), int(rows[reps[1]])
     if (min(fa, fb), max(fa, fb)) in done or (fixed[fa] and fixed[fb]):
         return None
-    raw = group_probability(float(prob(rms)), na, nb)
+    pair = float(prob(rms))
+    raw = group_probability(pair, na, nb)
     side = _is_side(yaw, fa) or _is_side(yaw, fb)
-    p = calibrated(raw, "split", side, calibration)
+    p = group_calibrated(pair, na, nb, "split", side, groups)
+    if p is None:
+        p = calibrated(raw, "split", side, calibration)
     return Question(
         "split",
         fa,
@@ -181,6 +209,7 @@ def _split_question(
         f"average distance {rms:.3f} (P(same) {p:.2f})",
         raw,
         side,
+        (na, nb),
     )
 
 
@@ -245,6 +274,7 @@ class Question:
     reason: str
     raw: float = 0.0
     side_view: bool = False
+    sizes: tuple[int, int] = (1, 1)  # faces on each side (the two groups, or a face and one)
 
 
 @dataclass(frozen=True)
@@ -365,6 +395,7 @@ def same_person_queue(
     reach: float = 1.5,
     settle_after: int = 2,
     calibration: QuestionCalibration | None = None,
+    groups: GroupCalibration | None = None,
 ) -> list[Question]:
     """The ``limit`` most useful "same person?" questions, best first.
 
@@ -375,7 +406,8 @@ def same_person_queue(
     shown for a person (None: all frontal, all equal). ``min_change``: a question whose answer
     changes the grouping with a lower probability is not asked. ``calibration``: how the
     model's raw probability becomes the one shown and ranked by (``calibrated``); the
-    filters above read the raw one.
+    filters above read the raw one. ``groups``: the same for questions about two groups
+    (``GroupCalibration``), where it has an entry.
     """
     labels = np.asarray(labels)
     n = len(labels)
@@ -400,14 +432,28 @@ def same_person_queue(
     sums, _ = _rms(x, labels)
     out.extend(
         _cluster_questions(
-            labels, idx, dist, sums, sizes, best_face, prob, turn, no, done, min_change, calibration
+            labels,
+            idx,
+            dist,
+            sums,
+            sizes,
+            best_face,
+            prob,
+            turn,
+            no,
+            done,
+            min_change,
+            calibration,
+            groups,
         )
     )
 
     for c in range(len(sizes)):
         # Never left out: a split the model is sure of scores next to nothing and comes last,
         # so it only keeps the queue from running dry.
-        q = _split_question(x, labels, c, prob, fixed, done, quality, yaw, calibration=calibration)
+        q = _split_question(
+            x, labels, c, prob, fixed, done, quality, yaw, calibration=calibration, groups=groups
+        )
         if q is not None:
             out.append(q)
 
@@ -494,6 +540,7 @@ def _cluster_questions(
     done: set[tuple[int, int]],
     min_change: float,
     calibration: QuestionCalibration | None,
+    groups: GroupCalibration | None,
 ) -> list[Question]:
     """Questions "are these two groups one person?" about neighbouring groups not known to
     differ."""
@@ -503,16 +550,21 @@ def _cluster_questions(
         if (a, b) in no or (min(fa, fb), max(fa, fb)) in done:
             continue
         avg = rms_distance(sums, sizes, a, b)
-        p = group_probability(float(prob(avg)), sizes[a], sizes[b])
-        if p < min_change:
-            continue
+        pair = float(prob(avg))
+        p = group_probability(pair, sizes[a], sizes[b])
         # Shown through each person's best face: "yes" merges the two groups, so the user
         # judges the people, not the closest pair (often a stray face of the other person).
         fa, fb = best_face.get(a, fa), best_face.get(b, fb)
         if (min(fa, fb), max(fa, fb)) in done:
             continue
         side = bool(turn[fa] >= PROFILE or turn[fb] >= PROFILE)
-        shown = calibrated(p, "clusters", side, calibration)
+        shown = group_calibrated(pair, sizes[a], sizes[b], "clusters", side, groups)
+        # Not asked when the answer would almost surely leave the groups apart: by the group
+        # calibration where the model has one, else by the raw probability.
+        if (p if shown is None else shown) < min_change:
+            continue
+        if shown is None:
+            shown = calibrated(p, "clusters", side, calibration)
         out.append(
             Question(
                 "clusters",
@@ -526,6 +578,7 @@ def _cluster_questions(
                 "one's best face is shown",
                 p,
                 side,
+                (int(sizes[a]), int(sizes[b])),
             )
         )
     return out
