@@ -443,9 +443,7 @@ class Soak:
     # --- operations -----------------------------------------------------------------------
 
     def _pick_person(self, svc: PeopleService, named: bool = False) -> int | None:
-        people = [
-            s for s in svc.people(include_hidden=True) if s.faces and (s.person.name or not named)
-        ]
+        people = [s for s in svc.people(include_hidden=True) if s.faces and (s.name or not named)]
         return self.rng.choice(people).id if people else None
 
     def _faces(self, svc: PeopleService) -> list[int]:

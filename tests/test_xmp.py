@@ -417,7 +417,7 @@ def test_names_from_other_programs_land_on_the_right_faces(tagged_album) -> None
                 assert label is not None and label.source == "confirmed", name
                 person = cat.person(label.person_id).name
                 assert iou(face.box, boxes[person]) > 0.6, (name, person, face.box)
-        assert sorted(p.person.name for p in svc.people(named_only=True)) == list(PEOPLE)
+        assert sorted(p.name for p in svc.people(named_only=True)) == list(PEOPLE)
         # Idempotent: nothing new was scanned, nothing is read or named again.
         again = import_embedded_names(cat, svc)
         assert (again.photos, again.named) == (0, 0)

@@ -61,29 +61,29 @@ def run(args: argparse.Namespace) -> int:
                     [
                         {
                             "id": s.id,
-                            "name": s.person.name,
+                            "name": s.name,
                             "faces": s.faces,
                             "confirmed": s.confirmed,
                             "suggested": s.suggested,
-                            "hidden": s.person.hidden,
+                            "hidden": s.hidden,
                             "cluster": s.cluster,
-                            "cover_face": s.person.cover_face_id,
+                            "cover_face": s.cover_face_id,
                         }
                         for s in people
                     ]
                 )
             )
             return 0
-        named = sum(1 for s in people if s.person.name)
+        named = sum(1 for s in people if s.name)
         print(f"{named} named, {len(people) - named} unnamed clusters")
         for s in people[: args.limit]:
             extra = []
             if s.suggested:
                 extra.append(f"{s.suggested} suggested")
-            if s.person.hidden:
+            if s.hidden:
                 extra.append("hidden")
             print(
-                f"  {s.id:>6}  {s.label:<32} {s.faces:>5} faces ({s.confirmed} confirmed"
+                f"  {s.id:>6}  {label(s):<32} {s.faces:>5} faces ({s.confirmed} confirmed"
                 + (", " + ", ".join(extra) if extra else "")
                 + ")"
             )

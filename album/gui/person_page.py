@@ -396,9 +396,7 @@ class PersonPage(QWidget):
         if not self._targets():
             return
         names = [
-            s.person.name
-            for s in self.session.people.people(named_only=True)
-            if s.id != self.person_id
+            s.name for s in self.session.people.people(named_only=True) if s.id != self.person_id
         ]
         self.prompt.ask("Move to:", names)
 

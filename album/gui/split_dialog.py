@@ -137,9 +137,9 @@ class SplitDialog(QDialog):
         self.proposal = proposal
         self._clear()
         names = [
-            s.person.name
+            s.name
             for s in self.session.people.people(named_only=True)
-            if s.id != self.person.id and s.person.name
+            if s.id != self.person.id and s.name
         ]
         stays = f"Stays {self.label}"
         for i, group in enumerate(proposal.groups):

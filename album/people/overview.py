@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from album.catalog.user_data import MACHINE_CLUSTERS
 from models.pose import FRONTAL
 
 SORTS = ("photos", "name", "recent")  # most photos, by name, most recent photo first
@@ -20,6 +21,9 @@ FEW_PHOTOS = 2  # unnamed people seen in this many photos or fewer fold under "M
 
 @dataclass(frozen=True)
 class PersonOverview:
+    """One person as the app and the commands list them (the People grid, name pickers,
+    ``album people``): the one row type for a person with their counts."""
+
     id: int
     name: str | None  # None: an unnamed cluster
     hidden: bool
@@ -27,6 +31,10 @@ class PersonOverview:
     faces: int  # faces assigned (confirmed, automatic, suggested)
     suggested: int
     latest: datetime | None  # their most recent photo (EXIF date, else file date)
+    confirmed: int = 0
+    cluster: bool = False  # owned by clustering: no user data yet (album.catalog.user_data)
+    cover_face_id: int | None = None
+    birth_date: str | None = None  # YYYY-MM-DD, given by the user
 
     @property
     def label(self) -> str:
@@ -64,14 +72,17 @@ def best_faces(catalog, person_id: int, limit: int = 1, exclude: Iterable[int] =
     return out
 
 
-def people_overview(catalog, include_hidden: bool = False) -> list[PersonOverview]:
+def people_overview(
+    catalog, include_hidden: bool = False, include_empty: bool = False
+) -> list[PersonOverview]:
     """Active people (not merged away) with their counts, in no particular order; hidden people
-    only with ``include_hidden``. Unnamed people without faces are left out."""
-    faces: dict[int, tuple[int, int]] = {
-        pid: (n, s)
-        for pid, n, s in catalog.db.execute(
-            "SELECT person_id, COUNT(*), SUM(source = 'suggested') FROM assignments "
-            "WHERE source != 'rejected' GROUP BY person_id"
+    only with ``include_hidden``. Unnamed people without faces are left out unless
+    ``include_empty``."""
+    faces: dict[int, tuple[int, int, int]] = {
+        pid: (n, s, c)
+        for pid, n, s, c in catalog.db.execute(
+            "SELECT person_id, COUNT(*), SUM(source = 'suggested'), SUM(source = 'confirmed') "
+            "FROM assignments WHERE source != 'rejected' GROUP BY person_id"
         )
     }
     # Counted and dated in SQL (10,000 photos: tens of ms, where a row per photo and person
@@ -90,19 +101,30 @@ def people_overview(catalog, include_hidden: bool = False) -> list[PersonOvervie
             "WHERE a.source != 'rejected' GROUP BY a.person_id"
         )
     }
+    clusters = {r[0] for r in catalog.db.execute(MACHINE_CLUSTERS)}
     out = []
-    for pid, name, hidden in catalog.db.execute(
-        "SELECT id, name, hidden FROM people WHERE merged_into IS NULL"
+    for pid, name, hidden, cover, born in catalog.db.execute(
+        "SELECT id, name, hidden, cover_face_id, birth_date FROM people WHERE merged_into IS NULL"
     ):
         if hidden and not include_hidden:
             continue
-        n_faces, n_suggested = faces.get(pid, (0, 0))
-        if n_faces == 0 and not name:
+        n_faces, n_suggested, n_confirmed = faces.get(pid, (0, 0, 0))
+        if n_faces == 0 and not name and not include_empty:
             continue
         n_photos, latest = photos.get(pid, (0, None))
         out.append(
             PersonOverview(
-                pid, name, bool(hidden), n_photos, n_faces, int(n_suggested or 0), _date(latest)
+                pid,
+                name,
+                bool(hidden),
+                n_photos,
+                n_faces,
+                int(n_suggested or 0),
+                _date(latest),
+                int(n_confirmed or 0),
+                pid in clusters,
+                cover,
+                born,
             )
         )
     return out

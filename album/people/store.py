@@ -19,28 +19,12 @@ from album.catalog import Catalog, Person
 from album.catalog.schema import MACHINE_SOURCES, now
 from album.catalog.user_data import MACHINE_CLUSTERS
 from album.people.errors import ConstraintError, PeopleError
+from album.people.overview import PersonOverview, people_overview
 from album.people.settings import PeopleSettings
 from album.people.undo_log import Undo, UndoLog
 
 MACHINE = MACHINE_SOURCES
 POSITIVE = ("confirmed", "automatic", "suggested")
-
-
-@dataclass(frozen=True)
-class PersonSummary:
-    person: Person
-    faces: int  # faces assigned (confirmed + automatic + suggested)
-    confirmed: int
-    suggested: int
-    cluster: bool  # owned by clustering (no user data yet)
-
-    @property
-    def id(self) -> int:
-        return self.person.id
-
-    @property
-    def label(self) -> str:
-        return self.person.name or f"cluster {self.person.id}"
 
 
 @dataclass(frozen=True)
@@ -127,37 +111,13 @@ class PeopleStore(UndoLog):
 
     def people(
         self, include_hidden: bool = False, include_empty: bool = False, named_only: bool = False
-    ) -> list[PersonSummary]:
+    ) -> list[PersonOverview]:
         """Active people, named ones first (by name), then clusters by size."""
-        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for pid, source, n in self._q(
-            "SELECT person_id, source, COUNT(*) FROM assignments "
-            "WHERE source != 'rejected' GROUP BY person_id, source"
-        ):
-            c = counts[pid]
-            c[0] += n
-            c[1] += n if source == "confirmed" else 0
-            c[2] += n if source == "suggested" else 0
-        clusters = self.cluster_ids()
-        out = []
-        for p in self.catalog.people():
-            if p.merged_into is not None or (p.hidden and not include_hidden):
-                continue
-            if named_only and not p.name:
-                continue
-            total, confirmed, suggested = counts.get(p.id, (0, 0, 0))
-            if total == 0 and not include_empty and not p.name:
-                continue
-            out.append(PersonSummary(p, total, confirmed, suggested, p.id in clusters))
-        out.sort(
-            key=lambda s: (
-                s.person.name is None,
-                (s.person.name or "").lower(),
-                -s.faces,
-                s.person.id,
-            )
-        )
-        return out
+        rows = people_overview(self.catalog, include_hidden, include_empty)
+        if named_only:
+            rows = [r for r in rows if r.name]
+        rows.sort(key=lambda r: (r.name is None, (r.name or "").lower(), -r.faces, r.id))
+        return rows
 
     def faces_of(self, person_id: int, sources: Sequence[str] = POSITIVE) -> list[FaceLabel]:
         marks = ",".join("?" * len(sources))
