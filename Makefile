@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	# torch/torchvision pinned: these exact builds are the ones this project is tested with.
 	$(BIN)/pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install -q -e '.[test]'
+	# The ray extra: the tests scan on a local Ray cluster too (the app itself never needs it).
+	$(BIN)/pip install -q -e '.[test,ray]'
 	# facenet-pytorch's published pins (torch<2.3, numpy<2, Pillow<10.3) are obsolete; its
 	# real runtime needs are declared in pyproject.toml. Installed last and without its
 	# dependencies: pip checks the pins of installed packages whenever it installs something

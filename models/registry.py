@@ -52,10 +52,10 @@ class EmbedderSpec:
     # kind and pose, (kind, side_view, slope, offset) on the log-odds, fitted on albums of dev
     # people (album.people.verification.calibrated); empty: not fitted for this model.
     question_calibration: tuple[tuple[str, bool, float, float], ...] = ()
-    # The same for questions about two groups: (kind, side_view, a, b, c) per group question
+    # The same for questions about two groups: (kind, side_view, a, b, e, c) per group question
     # kind and pose, fitted on groups the clustering made of dev people
     # (album.people.verification.group_calibrated); empty: not fitted for this model.
-    group_calibration: tuple[tuple[str, bool, float, float, float], ...] = ()
+    group_calibration: tuple[tuple[str, bool, float, float, float, float], ...] = ()
     # Where this model came from: "builtin", "download" or "trained".
     origin: str = "builtin"
     # A fused model: (entry name, weight) of the networks whose unit embeddings it joins,

@@ -19,6 +19,7 @@ from album.people.verification import (
     group_calibrated,
     group_probability,
     same_person_queue,
+    separation,
 )
 from models.registry import get_spec
 
@@ -28,17 +29,23 @@ def _sigmoid(z: float) -> float:
 
 
 def test_the_group_entry_for_the_kind_and_pose_is_used() -> None:
-    table = (("clusters", False, 1.0, 0.5, -1.0), ("split", True, 2.0, 0.0, 0.0))
+    table = (("clusters", False, 1.0, 0.5, -2.0, -1.0), ("split", True, 2.0, 0.0, 0.0, 0.0))
     logit = float(np.log(0.8 / 0.2))
     g = 2 * 4 * 6 / 10
-    want = _sigmoid(logit + 0.5 * logit * np.log(g) - 1.0)
-    assert group_calibrated(0.8, 4, 6, "clusters", False, table) == pytest.approx(want)
+    want = _sigmoid(logit + 0.5 * logit * np.log(g) - 2.0 * 0.1 - 1.0)
+    assert group_calibrated(0.8, (4, 6), 0.1, "clusters", False, table) == pytest.approx(want)
     # A missing pose takes the kind's other entry; a missing kind gives None.
-    assert group_calibrated(0.8, 4, 6, "clusters", True, table) == pytest.approx(want)
-    assert group_calibrated(0.8, 4, 6, "edge", False, table) is None
-    assert group_calibrated(0.8, 4, 6, "clusters", False, ()) is None
+    assert group_calibrated(0.8, (4, 6), 0.1, "clusters", True, table) == pytest.approx(want)
+    assert group_calibrated(0.8, (4, 6), 0.1, "edge", False, table) is None
+    assert group_calibrated(0.8, (4, 6), 0.1, "clusters", False, ()) is None
     # Never certain while it is asked.
-    assert group_calibrated(1.0 - 1e-9, 50, 50, "split", True, table) == SHOWN_RANGE[1]
+    assert group_calibrated(1.0 - 1e-9, (50, 50), 0.0, "split", True, table) == SHOWN_RANGE[1]
+    # Groups further apart than their own faces are less likely one person.
+    assert group_calibrated(0.8, (4, 6), 0.3, "clusters", False, table) < want
+    assert separation(0.5, (0.2, 0.4), 0.5) == pytest.approx(0.4)
+
+
+THRESHOLD = 0.5
 
 
 def _records(rng: np.random.Generator, n: int) -> list[GroupQuestion]:
@@ -48,6 +55,7 @@ def _records(rng: np.random.Generator, n: int) -> list[GroupQuestion]:
     for _ in range(n):
         pair = float(rng.uniform(0.02, 0.98))
         a, b = (int(v) for v in rng.integers(2, 30, size=2))
+        d = float(rng.uniform(0.3, 0.7))
         out.append(
             GroupQuestion(
                 "clusters",
@@ -57,6 +65,8 @@ def _records(rng: np.random.Generator, n: int) -> list[GroupQuestion]:
                 group_probability(pair, a, b),
                 bool(rng.random() < pair),
                 "test",
+                distance=d,
+                spreads=(d, d),
             )
         )
     return out
@@ -64,15 +74,15 @@ def _records(rng: np.random.Generator, n: int) -> list[GroupQuestion]:
 
 def test_fit_measures_what_size_adds_and_is_calibrated_on_new_groups() -> None:
     rng = np.random.default_rng(3)
-    table = fit_groups(_records(rng, 3000))
+    table = fit_groups(_records(rng, 3000), THRESHOLD)
     assert [e[:2] for e in table] == [("clusters", False)]
     held_out = _records(rng, 3000)
-    raw = group_reliability(held_out, ())
-    cal = group_reliability(held_out, table)
+    raw = group_reliability(held_out, (), THRESHOLD)
+    cal = group_reliability(held_out, table, THRESHOLD)
     # The sharpened probabilities are far off in their extreme bins; the fitted ones are not.
     assert max(abs(b.shown - b.observed) for b in raw if b.questions >= 100) > 0.2
     assert max(abs(b.shown - b.observed) for b in cal if b.questions >= 100) < 0.08
-    p = shown_groups(held_out, table)
+    p = shown_groups(held_out, table, THRESHOLD)
     assert SHOWN_RANGE[0] <= p.min() and p.max() <= SHOWN_RANGE[1]
 
 
@@ -83,15 +93,16 @@ def test_the_queue_shows_the_group_calibration_and_records_the_sizes() -> None:
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     labels = np.repeat([0, 1], [5, 7])
     spec = get_spec("dlib-resnet-v1")
-    table = (("clusters", False, 0.5, 0.0, 0.0), ("split", False, 0.5, 0.0, 0.0))
+    table = (("clusters", False, 0.5, 0.0, -1.0, 0.0), ("split", False, 0.5, 0.0, -1.0, 0.0))
     args = (x, labels, spec.threshold, spec.probability_same)
     plain = {q.kind: q for q in same_person_queue(*args, min_change=0.0)}
     grouped = {q.kind: q for q in same_person_queue(*args, min_change=0.0, groups=table)}
     q = grouped["clusters"]
     assert q.sizes == (5, 7) and plain["clusters"].sizes == (5, 7)
-    want = group_calibrated(
-        float(spec.probability_same(q.distance)), 5, 7, "clusters", False, table
-    )
+    assert min(q.spreads) > 0 and max(q.spreads) < q.distance + 0.2
+    apart = separation(q.distance, q.spreads, spec.threshold)
+    pair = float(spec.probability_same(q.distance))
+    want = group_calibrated(pair, (5, 7), apart, "clusters", False, table)
     assert q.probability == pytest.approx(want)
     assert q.raw == pytest.approx(plain["clusters"].raw)  # the raw one is kept
 

@@ -29,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, help="write every question seen (JSON lines) here")
 
 
-def _table(title: str, bins) -> None:
+def print_bins(title: str, bins) -> None:
+    """A reliability table: per bin, how many questions, shown against observed."""
     print(title)
     for b in bins:
         print(
@@ -97,8 +98,8 @@ def run_calibration(args: argparse.Namespace) -> int:
     table = fit(records) if args.fit else spec.question_calibration
     raw = reliability(records, None)
     cal = reliability(records, table)
-    _table("raw (the model's probability, kept within 1-99%)", raw)
-    _table("shown (calibrated)" + (" with the fit below" if args.fit else ""), cal)
+    print_bins("raw (the model's probability, kept within 1-99%)", raw)
+    print_bins("shown (calibrated)" + (" with the fit below" if args.fit else ""), cal)
     same = np.array([r.same for r in records], dtype=bool)
     p = shown(records, table)
     high = p >= 0.9

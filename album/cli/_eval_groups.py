@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from album.cli import UserError
+from album.cli._eval_calibration import print_bins
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,15 +25,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="fit the calibration on these albums (use --split dev) and print it for "
         "models/fitted.py",
     )
-
-
-def _table(title: str, bins) -> None:
-    print(title)
-    for b in bins:
-        print(
-            f"  {b.low:.1f}-{b.high:.1f}  {b.questions:>5} questions  shown {b.shown:.2f}  "
-            f"observed {b.observed:.2f}"
-        )
 
 
 def run_groups(args: argparse.Namespace) -> int:
@@ -76,12 +68,15 @@ def run_groups(args: argparse.Namespace) -> int:
         )
     if not records:
         raise UserError("the albums gave no group question")
-    table = fit_groups(records) if args.fit else spec.group_calibration
-    _table("raw (pair calibration sharpened by the groups' sizes)", group_reliability(records, ()))
-    cal = group_reliability(records, table)
-    _table("shown (group calibration" + (", the fit below)" if args.fit else ")"), cal)
+    table = fit_groups(records, spec.threshold) if args.fit else spec.group_calibration
+    print_bins(
+        "raw (pair calibration sharpened by the groups' sizes)",
+        group_reliability(records, (), spec.threshold),
+    )
+    cal = group_reliability(records, table, spec.threshold)
+    print_bins("shown (group calibration" + (", the fit below)" if args.fit else ")"), cal)
     same = np.array([r.same for r in records], dtype=bool)
-    p = shown_groups(records, table)
+    p = shown_groups(records, table, spec.threshold)
     for low in (0.9, 0.99):
         high = p >= low
         if high.any():

@@ -52,6 +52,19 @@ def add_scan_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="detect and embed on a Ray cluster: 'auto', 'ray://host:port', or 'local' to start "
+        "one on this machine (needs pip install 'album[ray]'; the workers read the photos from "
+        "the same paths)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="with --ray: worker processes (default: one per GPU of the cluster, else per CPU)",
+    )
+    p.add_argument(
         "--group",
         action="store_true",
         help="then group the faces into people, as the app does ('album cluster' later does "
@@ -146,7 +159,15 @@ def make_scanner(args: argparse.Namespace, catalog):
     from models.registry import WeightsMissingError
 
     set_threads(args.threads)
+    if args.workers is not None and (args.workers < 1 or not args.ray):
+        raise UserError("--workers takes a number >= 1, with --ray")
     try:
+        if args.ray:
+            from album.scan.distributed import ClusterScanner
+
+            return ClusterScanner(
+                catalog, args.ray, args.workers, scan_settings(args), device=args.device
+            )
         return Scanner(catalog, settings=scan_settings(args), device=args.device)
     except (ModelMismatchError, WeightsMissingError, KeyError, RuntimeError) as exc:
         raise UserError(str(exc)) from None
@@ -177,6 +198,9 @@ def scan_folders(args: argparse.Namespace, catalog, folders: list[Path]) -> int:
             )
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
+        finally:
+            if hasattr(scanner, "close"):
+                scanner.close()  # a cluster's workers
     summary, names, grouped = result.scan, result.names, result.cluster
     counts = catalog.counts()
     if args.json:

@@ -31,6 +31,7 @@ from album.people.verification import (
     GroupCalibration,
     group_calibrated,
     same_person_queue,
+    separation,
     within_shown_range,
 )
 from models.registry import EmbedderSpec
@@ -48,6 +49,8 @@ class GroupQuestion:
     same: bool  # the two faces shown are one person
     source: str  # which labelled faces the album came from
     faces: tuple[int, int] = (-1, -1)  # the rows (of the labelled faces) shown
+    distance: float = 0.0  # between the groups (RMS)
+    spreads: tuple[float, float] = (0.0, 0.0)  # within each group (RMS)
 
 
 def draw_album(
@@ -96,6 +99,8 @@ def album_questions(
             bool(truth[q.a] == truth[q.b]),
             source,
             (int(rows[q.a]), int(rows[q.b])),
+            q.distance,
+            q.spreads,
         )
         for q in questions
         if q.kind in GROUP_KINDS
@@ -120,21 +125,27 @@ def simulate(
     return out
 
 
-def _features(records: list[GroupQuestion]) -> np.ndarray:
+def _separations(records: list[GroupQuestion], threshold: float) -> np.ndarray:
+    return np.array([separation(r.distance, r.spreads, threshold) for r in records])
+
+
+def _features(records: list[GroupQuestion], threshold: float) -> np.ndarray:
     pair = np.clip(np.array([r.pair for r in records], dtype=np.float64), 1e-12, 1.0 - 1e-12)
     logit = np.log(pair / (1.0 - pair))
     a = np.array([r.sizes[0] for r in records], dtype=np.float64)
     b = np.array([r.sizes[1] for r in records], dtype=np.float64)
-    return np.stack([logit, logit * np.log(2.0 * a * b / (a + b))], axis=1)
+    size = np.log(2.0 * a * b / (a + b))
+    return np.stack([logit, logit * size, _separations(records, threshold)], axis=1)
 
 
 def fit_groups(
-    records: Iterable[GroupQuestion], min_count: int = 30, min_each: int = 5
+    records: Iterable[GroupQuestion], threshold: float, min_count: int = 30, min_each: int = 5
 ) -> GroupCalibration:
     """Per kind and pose with at least ``min_count`` questions and ``min_each`` of each truth:
-    the ``GroupCalibration`` entry (a logistic regression on the pair log-odds and its product
-    with the log of the groups' effective size). A pose with too few questions takes the
-    kind's other entry (``group_calibrated``)."""
+    the ``GroupCalibration`` entry (a logistic regression on the pair log-odds, its product
+    with the log of the groups' effective size, and the groups' separation at the model's
+    ``threshold``). A pose with too few questions takes the kind's other entry
+    (``group_calibrated``)."""
     rows = list(records)
     out = []
     for kind in GROUP_KINDS:
@@ -143,41 +154,45 @@ def fit_groups(
             same = np.array([r.same for r in sub], dtype=bool)
             if len(sub) < min_count or min(same.sum(), (~same).sum()) < min_each:
                 continue
-            entry = _monotone_fit(_features(sub), same)
+            entry = _monotone_fit(_features(sub, threshold), same)
             if entry is not None:
                 out.append((kind, side, *entry))
     return tuple(out)
 
 
-def _monotone_fit(x: np.ndarray, same: np.ndarray) -> tuple[float, float, float] | None:
-    """(a, b, c) of a logistic regression on the two features, provided the probability
-    rises with the pair probability for every group size up to 50 faces a side (a shown
-    probability that falls as the faces get closer would be no promise at all); else the fit
-    without the size term, if that rises; else None."""
+def _monotone_fit(x: np.ndarray, same: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(a, b, e, c) of a logistic regression on the three features, provided the probability
+    rises with the pair probability for every group size up to 50 faces a side and falls as
+    the groups part (a shown probability that falls as the faces get closer would be no
+    promise at all); else the fit on the pair log-odds alone, if that rises; else None."""
     from sklearn.linear_model import LogisticRegression
 
-    full = LogisticRegression(C=100.0).fit(x, same)
-    a, b = (float(v) for v in full.coef_[0])
-    if min(a, a + b * np.log(50.0)) > 0:
-        return round(a, 4), round(b, 4), round(float(full.intercept_[0]), 4)
+    full = LogisticRegression(C=100.0, max_iter=2000).fit(x, same)
+    a, b, e = (float(v) for v in full.coef_[0])
+    if min(a, a + b * np.log(50.0)) > 0 and e <= 0:
+        return round(a, 4), round(b, 4), round(e, 4), round(float(full.intercept_[0]), 4)
     plain = LogisticRegression(C=100.0).fit(x[:, :1], same)
     if float(plain.coef_[0, 0]) > 0:
-        return round(float(plain.coef_[0, 0]), 4), 0.0, round(float(plain.intercept_[0]), 4)
+        return round(float(plain.coef_[0, 0]), 4), 0.0, 0.0, round(float(plain.intercept_[0]), 4)
     return None
 
 
-def shown_groups(records: Iterable[GroupQuestion], table: GroupCalibration | None) -> np.ndarray:
+def shown_groups(
+    records: Iterable[GroupQuestion], table: GroupCalibration | None, threshold: float
+) -> np.ndarray:
     """What the app shows for each question with ``table`` (None or no entry: the sharpened
     raw probability, kept within the shown range)."""
     out = []
     for r in records:
-        p = group_calibrated(r.pair, r.sizes[0], r.sizes[1], r.kind, r.side_view, table)
+        apart = separation(r.distance, r.spreads, threshold)
+        p = group_calibrated(r.pair, r.sizes, apart, r.kind, r.side_view, table)
         out.append(within_shown_range(r.raw) if p is None else p)
     return np.array(out, dtype=np.float64)
 
 
 def group_reliability(
-    records: list[GroupQuestion], table: GroupCalibration | None, bins: int = 10
+    records: list[GroupQuestion], table: GroupCalibration | None, threshold: float, bins: int = 10
 ) -> list[Bin]:
     """Questions binned by the probability shown: how many, the mean shown, the share same."""
-    return binned(shown_groups(records, table), np.array([r.same for r in records], bool), bins)
+    same = np.array([r.same for r in records], dtype=bool)
+    return binned(shown_groups(records, table, threshold), same, bins)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from album.catalog.store import Catalog
 from album.evaluation.engine_bench import peak_rss_mb
-from album.scan.pipeline import Scanner, ScanSettings, StageTimes
+from album.scan.faces import StageTimes
+from album.scan.pipeline import Scanner, ScanSettings
 from album.scan.writer import iou
 
 

@@ -67,12 +67,14 @@ ProbabilityFn = Callable[[np.ndarray], np.ndarray]
 # a logistic map from the raw probability's log-odds to the probability shown
 # (``models.fitted``, ``album eval calibration``).
 QuestionCalibration = Sequence[tuple[str, bool, float, float]]
-# Per group question kind ("clusters", "split") and pose: (kind, side_view, a, b, c). Two groups
-# of ``na`` and ``nb`` faces at root-mean-square distance ``d`` are one person with probability
-# sigmoid(a L + b L ln g + c), where L is the log-odds of the pair calibration at ``d`` and
-# g = 2 na nb / (na + nb). Fitted on groups the clustering made of dev people
-# (``album eval groups --fit``), so how much a group's size adds is measured, not assumed.
-GroupCalibration = Sequence[tuple[str, bool, float, float, float]]
+# Per group question kind ("clusters", "split") and pose: (kind, side_view, a, b, e, c). Two
+# groups of ``na`` and ``nb`` faces at root-mean-square distance ``d`` are one person with
+# probability sigmoid(a L + b L ln g + e s + c): L is the log-odds of the pair calibration at
+# ``d``, g = 2 na nb / (na + nb), and s the separation (d less the groups' mean spread, as a
+# fraction of the threshold: two groups of one person sit about as far apart as each one's
+# own faces). Fitted on groups the clustering made of dev people (``album eval groups
+# --fit``), so how much a group's size and spread add is measured, not assumed.
+GroupCalibration = Sequence[tuple[str, bool, float, float, float, float]]
 # A question the app still asks is never shown as certain.
 SHOWN_RANGE = (0.01, 0.99)
 
@@ -93,21 +95,34 @@ def calibrated(p: float, kind: str, side_view: bool, table: QuestionCalibration 
 
 
 def group_calibrated(
-    pair: float, na: int, nb: int, kind: str, side_view: bool, table: GroupCalibration | None
+    pair: float,
+    sizes: tuple[int, int],
+    separation: float,
+    kind: str,
+    side_view: bool,
+    table: GroupCalibration | None,
 ) -> float | None:
     """The probability shown for a question about two groups (``GroupCalibration``) from
-    ``pair``, the pair calibration at their RMS distance; None when ``table`` has no entry
-    for the kind (the kind's other pose entry serves when one is missing)."""
+    ``pair``, the pair calibration at their RMS distance, their ``sizes`` and
+    ``separation``; None when ``table`` has no entry for the kind (the kind's other pose
+    entry serves when one is missing)."""
     entry = None
-    for k, side, a, b, c in table or ():
+    for k, side, *coef in table or ():
         if k == kind and (entry is None or side == side_view):
-            entry = (a, b, c)
+            entry = coef
     if entry is None:
         return None
+    a, b, e, c = entry
     q = min(max(float(pair), 1e-12), 1.0 - 1e-12)
     logit = float(np.log(q / (1.0 - q)))
-    z = entry[0] * logit + entry[1] * logit * float(np.log(_gain(na, nb))) + entry[2]
+    z = a * logit + b * logit * float(np.log(_gain(*sizes))) + e * separation + c
     return within_shown_range(float(1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))))
+
+
+def separation(distance: float, spreads: tuple[float, float], threshold: float) -> float:
+    """How much further apart two groups are than their own faces, as a fraction of the
+    threshold."""
+    return (distance - 0.5 * (spreads[0] + spreads[1])) / threshold
 
 
 def within_shown_range(p: float) -> float:
@@ -167,6 +182,7 @@ def _split_question(
     min_size: int = 4,
     calibration: QuestionCalibration | None = None,
     groups: GroupCalibration | None = None,
+    threshold: float = 1.0,
 ) -> Question | None:
     """Is cluster ``c`` two people? Its two halves (2-means from its most distant faces),
     shown through each half's best face; None when too small, or already answered."""
@@ -176,14 +192,14 @@ def _split_question(
     xs = x[rows].astype(np.float64)
     a = int(np.argmax(np.linalg.norm(xs - xs.mean(0), axis=1)))
     b = int(np.argmax(np.linalg.norm(xs - xs[a], axis=1)))
-    side = split_two(xs, a, b)
-    na, nb = int((~side).sum()), int(side.sum())
+    half = split_two(xs, a, b)
+    na, nb = int((~half).sum()), int(half.sum())
     if min(na, nb) < 2:
         return None
     rms = float(
-        np.sqrt(max(0.0, 2.0 - 2.0 * float(xs[~side].sum(0) @ xs[side].sum(0)) / (na * nb)))
+        np.sqrt(max(0.0, 2.0 - 2.0 * float(xs[~half].sum(0) @ xs[half].sum(0)) / (na * nb)))
     )
-    halves = np.where(side, 1, 0)
+    halves = np.where(half, 1, 0)
     reps = representatives(
         halves,
         None if quality is None else np.asarray(quality)[rows],
@@ -195,7 +211,9 @@ def _split_question(
     pair = float(prob(rms))
     raw = group_probability(pair, na, nb)
     side = _is_side(yaw, fa) or _is_side(yaw, fb)
-    p = group_calibrated(pair, na, nb, "split", side, groups)
+    spreads = (spread(xs[~half].sum(0), na), spread(xs[half].sum(0), nb))
+    apart = separation(rms, spreads, threshold)
+    p = group_calibrated(pair, (na, nb), apart, "split", side, groups)
     if p is None:
         p = calibrated(raw, "split", side, calibration)
     return Question(
@@ -210,6 +228,7 @@ def _split_question(
         raw,
         side,
         (na, nb),
+        spreads,
     )
 
 
@@ -275,6 +294,8 @@ class Question:
     raw: float = 0.0
     side_view: bool = False
     sizes: tuple[int, int] = (1, 1)  # faces on each side (the two groups, or a face and one)
+    # Each group's own spread: the RMS distance between its faces (0 for a single face).
+    spreads: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -326,6 +347,12 @@ def _rms(x: np.ndarray, labels: np.ndarray) -> tuple[dict[int, np.ndarray], np.n
     for lab in np.unique(labels[valid]).tolist():
         sums[lab] = x[labels == lab].astype(np.float64).sum(0)
     return sums, size
+
+
+def spread(total: np.ndarray, n: int) -> float:
+    """The RMS distance between the ``n`` unit vectors whose sum is ``total`` (over every
+    pair, each with itself included)."""
+    return float(np.sqrt(max(0.0, 2.0 - 2.0 * float(total @ total) / (n * n)))) if n else 0.0
 
 
 def rms_distance(sums: dict[int, np.ndarray], size: np.ndarray, a: int, b: int) -> float:
@@ -445,6 +472,7 @@ def same_person_queue(
             min_change,
             calibration,
             groups,
+            threshold,
         )
     )
 
@@ -452,7 +480,17 @@ def same_person_queue(
         # Never left out: a split the model is sure of scores next to nothing and comes last,
         # so it only keeps the queue from running dry.
         q = _split_question(
-            x, labels, c, prob, fixed, done, quality, yaw, calibration=calibration, groups=groups
+            x,
+            labels,
+            c,
+            prob,
+            fixed,
+            done,
+            quality,
+            yaw,
+            calibration=calibration,
+            groups=groups,
+            threshold=threshold,
         )
         if q is not None:
             out.append(q)
@@ -541,6 +579,7 @@ def _cluster_questions(
     min_change: float,
     calibration: QuestionCalibration | None,
     groups: GroupCalibration | None,
+    threshold: float,
 ) -> list[Question]:
     """Questions "are these two groups one person?" about neighbouring groups not known to
     differ."""
@@ -558,7 +597,10 @@ def _cluster_questions(
         if (min(fa, fb), max(fa, fb)) in done:
             continue
         side = bool(turn[fa] >= PROFILE or turn[fb] >= PROFILE)
-        shown = group_calibrated(pair, sizes[a], sizes[b], "clusters", side, groups)
+        spreads = (spread(sums[a], int(sizes[a])), spread(sums[b], int(sizes[b])))
+        size = (int(sizes[a]), int(sizes[b]))
+        apart = separation(avg, spreads, threshold)
+        shown = group_calibrated(pair, size, apart, "clusters", side, groups)
         # Not asked when the answer would almost surely leave the groups apart: by the group
         # calibration where the model has one, else by the raw probability.
         if (p if shown is None else shown) < min_change:
@@ -578,7 +620,8 @@ def _cluster_questions(
                 "one's best face is shown",
                 p,
                 side,
-                (int(sizes[a]), int(sizes[b])),
+                size,
+                spreads,
             )
         )
     return out

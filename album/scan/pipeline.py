@@ -26,27 +26,22 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-
-import numpy as np
+from dataclasses import asdict, dataclass, field
 
 from album.catalog.lock import interrupt_dead_runs, writer_job
 from album.catalog.records import path_from_db
 from album.catalog.schema import now
 from album.catalog.store import Catalog, write_transaction
-from album.scan.quality import face_quality, sharpness
+from album.scan.faces import FaceFinder, StageTimes
 from album.scan.reading import Prepared, read_photo
 from album.scan.walker import FileEntry, is_under, walk
 from album.scan.work import ProgressCallback, ProgressMeter, ReadAhead, ScanControl
 from album.scan.writer import FoundFace, Outcome, ScanWriter
-from models.detector import DetectedFace, FaceDetector
+from models.detector import FaceDetector
 from models.embedder import Embedder
-from models.pose import estimate_yaw
 from models.registry import default_model
 
 log = logging.getLogger(__name__)
-
-_NO_PIXELS = np.zeros((0, 0, 3), np.uint8)  # a photo's pixels once its faces are embedded
 
 
 class ModelMismatchError(ValueError):
@@ -69,22 +64,6 @@ class ScanSettings:
     # Photos decoded ahead of the detector (11 MB each at 2000 px); decoding keeps ahead
     # with 4 (8.8 photos/s at 4, 4-8 at 8).
     read_ahead: int = 4
-
-
-@dataclass
-class StageTimes:
-    """Seconds spent per stage. ``read`` (hash and decode) is summed over the decode threads;
-    ``read_wait`` is how long the detector waited for them. ``align`` and ``embed`` run in
-    their own thread beside detection; ``embed_wait`` is how long storing waited for them. The
-    waits are the stages' shares of the wall time that overlap did not hide."""
-
-    read: float = 0.0
-    read_wait: float = 0.0
-    detect: float = 0.0
-    align: float = 0.0
-    embed: float = 0.0
-    embed_wait: float = 0.0
-    store: float = 0.0
 
 
 @dataclass
@@ -147,6 +126,9 @@ class Scanner:
             min_face_size=self.settings.min_face,
             max_side=self.settings.detect_side,
             device=embedder.device,
+        )
+        self.faces = FaceFinder(
+            self.detector, embedder, self.settings.detect_batch, self.settings.batch_size
         )
 
     # --- public -------------------------------------------------------------------------------
@@ -360,19 +342,8 @@ class Scanner:
 
     def _start(self, batch: list[Prepared], pool: ThreadPoolExecutor, times: StageTimes) -> Future:
         """Detect ``batch``'s faces here; align and embed them in ``pool``."""
-        todo, detections = self._detect_batch(batch, times)
-        return pool.submit(self._embed_faces, batch, todo, detections, times)
-
-    def _detect_batch(
-        self, batch: list[Prepared], times: StageTimes
-    ) -> tuple[list[int], list[list[DetectedFace] | None]]:
-        """The indices of ``batch``'s decoded photos, and their faces."""
-        times.read += sum(p.seconds for p in batch)
-        todo = [i for i, p in enumerate(batch) if p.image is not None and p.error is None]
-        start = time.perf_counter()
-        detections = self._detect([batch[i] for i in todo]) if todo else []
-        times.detect += time.perf_counter() - start
-        return todo, detections
+        todo, detections = self.faces.detect_batch(batch, times)
+        return pool.submit(self.faces.embed_faces, batch, todo, detections, times)
 
     def _store(
         self,
@@ -411,88 +382,5 @@ class Scanner:
         if again:  # content that looked catalogued when read, but is not any more
             s = self.settings
             redo = [read_photo(p.entry, (), s.decode_side, s.detect_side) for p in again]
-            todo, detections = self._detect_batch(redo, summary.times)
-            found = self._embed_faces(redo, todo, detections, summary.times)
+            found = self.faces.find(redo, summary.times)
             self._store(redo, found, writer, meter, summary, known)
-
-    def _embed_faces(
-        self,
-        batch: list[Prepared],
-        todo: list[int],
-        detections: list[list[DetectedFace] | None],
-        times: StageTimes,
-    ) -> list[list[FoundFace] | None]:
-        """Align and embed the detected faces of ``batch`` (photos ``todo``), all the batch's
-        faces in one embedding pass."""
-        out: list[list[FoundFace] | None] = [None] * len(batch)
-        start = time.perf_counter()
-        per_photo: list[tuple[int, list[DetectedFace], np.ndarray]] = []
-        for i, dets in zip(todo, detections, strict=True):
-            p = batch[i]
-            if dets is None:
-                continue
-            assert p.image is not None and p.detect_rgb is not None
-            k = p.image.rgb.shape[1] / p.detect_rgb.shape[1]  # detection -> decoded pixels
-            faces = [d.scaled(k) for d in dets]
-            per_photo.append((i, faces, self.embedder.chips(p.image.rgb, faces)))
-        chips = [c for _, _, c in per_photo]
-        aligned = time.perf_counter()
-        times.align += aligned - start
-        vectors = self._embed(np.concatenate(chips) if chips else np.zeros((0,)))
-        times.embed += time.perf_counter() - aligned
-        n = 0
-        for i, faces, photo_chips in per_photo:
-            p = batch[i]
-            assert p.image is not None
-            to_original = 1.0 / p.image.scale
-            result = []
-            for f, chip in zip(faces, photo_chips, strict=True):
-                box = tuple(float(v) * to_original for v in f.box)
-                sharp = sharpness(chip)
-                result.append(
-                    FoundFace(
-                        box,
-                        f.landmarks * to_original,
-                        f.score,
-                        face_quality(f.score, box, chip, sharp),
-                        vectors[n],
-                        yaw=float(estimate_yaw(f.landmarks, f.box)[0]),
-                        sharpness=sharp,
-                    )
-                )
-                n += 1
-            out[i] = result
-        for p in batch:  # what is stored needs the photo's size and dates, not its pixels
-            p.detect_rgb = None
-            if p.image is not None:
-                p.image = replace(p.image, rgb=_NO_PIXELS)
-        return out
-
-    def _detect(self, items: list[Prepared]) -> list[list[DetectedFace] | None]:
-        """Batched detection; on failure, photo by photo so one bad image costs only itself."""
-        n = self.settings.detect_batch
-        if n is None:
-            n = 1 if self.detector.device.type == "cpu" else self.settings.batch_size
-        try:
-            results: list[list[DetectedFace] | None] = []
-            for start in range(0, len(items), n):
-                chunk = items[start : start + n]
-                results.extend(self.detector.detect_batch([p.detect_rgb for p in chunk]))
-            return results
-        except Exception:
-            log.warning("batched detection failed; retrying photo by photo", exc_info=True)
-        results = []
-        for p in items:
-            try:
-                results.append(self.detector.detect(p.detect_rgb))
-            except Exception as exc:
-                log.exception("face detection failed on %r", p.path)
-                p.error = f"face detection failed ({type(exc).__name__}: {exc})"
-                p.image = p.detect_rgb = None
-                results.append(None)
-        return results
-
-    def _embed(self, chips: np.ndarray) -> np.ndarray:
-        if len(chips) == 0:
-            return np.zeros((0, self.embedder.spec.embedding_size), dtype=np.float32)
-        return self.embedder.embed_chips(chips)
