@@ -101,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     from album.evaluation.cluster_scores import score_clustering
     from album.evaluation.lfw_faces import load_lfw_faces
     from album.people.clustering import ClusterReport, cluster
+    from models.registry import get_spec
 
     base = load_lfw_faces(args.data, args.min_images)
+    model = base.model
     x, truth = scaled_faces(base.embeddings, base.labels, args.faces, args.noise)
     quality = np.resize(base.quality, len(x))
     del base
@@ -113,12 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     rss_before = peak_rss_mb()
     report = ClusterReport()
     start = time.perf_counter()
-    labels = cluster(x, quality, method=args.method, report=report)
+    threshold = get_spec(model).threshold  # the faces' model's own
+    labels = cluster(x, quality, method=args.method, threshold=threshold, report=report)
     seconds = time.perf_counter() - start
     rss = peak_rss_mb()
     s = score_clustering(truth, labels)
     times = ", ".join(f"{k} {v:.1f}" for k, v in report.times.items())
-    print(f"faces            {len(x)} ({len(np.unique(truth))} identities)")
+    print(f"faces            {len(x)} ({len(np.unique(truth))} identities), {model}")
     print(
         f"clustering       {seconds:.1f} s ({report.path} path; {times}); importing "
         f"hdbscan took {import_seconds:.1f} s more"

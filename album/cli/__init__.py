@@ -1,5 +1,23 @@
-"""The ``album`` command line. Each sub-command lives in its own module with two functions:
-``add_parser(subparsers)`` to declare its arguments and ``run(args) -> int`` to do the work."""
+"""The ``album`` command line. Each sub-command lives in its own module of this package
+(modules whose name starts with ``_`` are helpers, not commands).
+
+A simple command is declared by module-level names, which ``build_parser`` turns into its
+parser:
+
+- ``HELP``: the one-line help shown in ``album --help``;
+- ``DESCRIPTION`` (optional): the longer text shown in ``album <command> --help``, a
+  module-level constant written as implicit string concatenation in parentheses;
+- ``add_arguments(p: argparse.ArgumentParser) -> None`` (optional): adds the command's
+  arguments to its parser (shared options through helpers such as
+  ``album.cli.scan.add_scan_options``);
+- ``run(args) -> int``: does the work; its result is the exit status;
+- ``NAME`` (optional): the command's name, only where it is not the module's name with
+  ``_`` turned into ``-`` and a trailing ``_`` dropped (``import_`` is ``album import``,
+  ``purge_missing`` is ``album purge-missing``).
+
+A command whose parser is more than that (nested sub-commands such as ``eval``, ``bench``
+and ``models``, aliases, other defaults) defines ``add_parser(subparsers)`` instead, which
+adds its parser itself and sets ``run`` with ``set_defaults``; ``HELP`` is then not read."""
 
 from __future__ import annotations
 
@@ -10,10 +28,13 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 
 def command_modules() -> list[str]:
-    """Every module of this package that defines ``add_parser`` is a command (alphabetical)."""
+    """The modules of this package that may be commands (alphabetical): every one whose name
+    does not start with ``_``; ``build_parser`` adds those that define ``add_parser`` or
+    ``HELP``."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
@@ -36,10 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"album {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
-        module = importlib.import_module(f"album.cli.{name}")
-        if hasattr(module, "add_parser"):
-            module.add_parser(sub)
+        add_command(sub, importlib.import_module(f"album.cli.{name}"))
     return parser
+
+
+def add_command(sub: argparse._SubParsersAction, module: ModuleType) -> None:
+    """Add the command of ``module`` (see the module docstring) to the sub-parsers ``sub``."""
+    if hasattr(module, "add_parser"):
+        module.add_parser(sub)
+    elif hasattr(module, "HELP"):
+        default = module.__name__.rpartition(".")[2].removesuffix("_").replace("_", "-")
+        p = sub.add_parser(
+            getattr(module, "NAME", default),
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", None),
+        )
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(p)
+        p.set_defaults(run=module.run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

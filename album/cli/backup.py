@@ -7,16 +7,15 @@ from pathlib import Path
 
 from album.cli.scan import open_catalog
 
+HELP = "back up the catalog (names, groups, faces)"
+DESCRIPTION = (
+    "Copy the catalog to FILE, or to the backups folder beside it (the newest "
+    "3 automatic backups are kept there). Safe while the app or a scan uses the catalog."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "backup",
-        help="back up the catalog (names, groups, faces)",
-        description="Copy the catalog to FILE, or to the backups folder beside it (the newest "
-        "3 automatic backups are kept there). Safe while the app or a scan uses the catalog.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", type=Path, metavar="FILE", help="write the copy to FILE")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

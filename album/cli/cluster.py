@@ -9,9 +9,10 @@ from album.cli import UserError
 from album.cli._people import people_service
 from album.people.keys import ASSIGN_KEY, METHOD_KEY, THRESHOLD_KEY
 
+HELP = "recognise known people, cluster the other faces"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("cluster", help="recognise known people, cluster the other faces")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--method",
         choices=["hdbscan", "agglomerative"],
@@ -32,7 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

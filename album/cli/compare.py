@@ -7,14 +7,14 @@ from pathlib import Path
 
 from album.cli import UserError
 
+HELP = "compare the faces of two photos"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compare", help="compare the faces of two photos")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", type=Path, help="first photo")
     p.add_argument("b", type=Path, help="second photo")
     p.add_argument("--model", default=None, help="embedder name (see 'album models list')")
     p.add_argument("--min-face", type=int, default=40, help="smallest face in pixels (40)")
-    p.set_defaults(run=run)
 
 
 def _describe(label: str, path: Path, faces: list) -> None:

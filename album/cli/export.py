@@ -8,12 +8,10 @@ from pathlib import Path
 from album.cli import UserError
 from album.cli._people import people_service
 
+HELP = "export people: folders, CSV/JSON, XMP sidecars (originals are never changed)"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "export",
-        help="export people: folders, CSV/JSON, XMP sidecars (originals are never changed)",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--by-person",
         type=Path,
@@ -50,7 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --xmp: replace sidecars that another program wrote",
     )
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,16 +8,16 @@ from pathlib import Path
 from album.cli import UserError
 from album.cli.scan import open_catalog
 
+HELP = "list the faces found in a photo"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("faces", help="list the faces found in a photo")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("photo", type=Path, metavar="PHOTO", help="a scanned photo file")
     p.add_argument(
         "--thumbnails",
         action="store_true",
         help="also make the face thumbnails (in the cache) and print their paths",
     )
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

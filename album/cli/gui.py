@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+HELP = "open the desktop app"
+DESCRIPTION = (
+    "Open the photo album window. With FOLDER, scan it (new and "
+    "changed photos only) and show the people found."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "gui",
-        help="open the desktop app",
-        description="Open the photo album window. With FOLDER, scan it (new and "
-        "changed photos only) and show the people found.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("folder", nargs="?", help="photo folder to scan on start")
     p.add_argument(
         "--quit-after-visible", action="store_true", help=argparse.SUPPRESS
     )  # start-up measurement
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,14 +9,14 @@ from pathlib import Path
 from album.cli import UserError
 from album.cli._people import people_service
 
+HELP = "find the known people in a photo"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("identify", help="find the known people in a photo")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("photo", type=Path, metavar="PHOTO")
     p.add_argument("--min-face", type=int, default=40, help="smallest face in pixels (40)")
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,9 +10,10 @@ from pathlib import Path
 from album.cli import UserError
 from album.cli._people import people_service
 
+HELP = "import names from XMP sidecars or the photos' metadata"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import names from XMP sidecars or the photos' metadata")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--xmp",
@@ -27,7 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "already does this for the photos it reads)",
     )
     p.add_argument("--dry-run", action="store_true", help="only say what would be named")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

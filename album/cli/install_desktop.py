@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import argparse
 
+HELP = "add the app to the desktop's menu (or --uninstall)"
+DESCRIPTION = (
+    "Write album.desktop into ~/.local/share/applications and the app icon "
+    "into ~/.local/share/icons/hicolor ($XDG_DATA_HOME when set). The entry starts this "
+    "installation's album."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "install-desktop",
-        help="add the app to the desktop's menu (or --uninstall)",
-        description="Write album.desktop into ~/.local/share/applications and the app icon "
-        "into ~/.local/share/icons/hicolor ($XDG_DATA_HOME when set). The entry starts this "
-        "installation's album.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--uninstall", action="store_true", help="remove the entry and icons")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,12 +6,12 @@ import argparse
 
 from album.cli._people import people_service, print_change
 
+HELP = "merge person A into person B"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("merge", help="merge person A into person B")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", metavar="A", help="name or id of the person merged away")
     p.add_argument("b", metavar="B", help="name or id of the person kept")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

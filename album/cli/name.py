@@ -6,12 +6,12 @@ import argparse
 
 from album.cli._people import people_service, print_change
 
+HELP = "name a cluster or person (an existing name merges)"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("name", help="name a cluster or person (an existing name merges)")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("cluster", metavar="CLUSTER", help="cluster id (or a person's name or id)")
     p.add_argument("name", metavar="NAME", help="the person's name")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

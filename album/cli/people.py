@@ -7,9 +7,10 @@ import json
 
 from album.cli._people import label, people_service
 
+HELP = "list people and clusters"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("people", help="list people and clusters")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--named", action="store_true", help="named people only")
     p.add_argument("--hidden", action="store_true", help="include hidden people")
     p.add_argument(
@@ -20,7 +21,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=50, help="at most this many lines (50)")
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,9 +8,10 @@ import json
 from album.cli import UserError
 from album.cli._people import face_ids, label, people_service
 
+HELP = "show or change one person (name or id)"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("person", help="show or change one person (name or id)")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("person", metavar="NAME", help="a person's name or id (clusters: their id)")
     p.add_argument("--rename", metavar="NEW", help="rename (a name in use merges into its owner)")
     p.add_argument(
@@ -37,7 +38,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,9 +9,10 @@ import json
 from album.cli import UserError
 from album.cli._people import label, people_service
 
+HELP = "photos showing all of some people (or any), newest first"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("photos", help="photos showing all of some people (or any), newest first")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--person",
         action="append",
@@ -43,7 +44,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="oldest photo first: a person's photos by age (ages shown for birth dates)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

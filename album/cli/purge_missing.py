@@ -6,17 +6,16 @@ import argparse
 
 from album.cli.scan import open_catalog
 
+HELP = "remove missing photos and their faces"
+DESCRIPTION = (
+    "Remove from the catalog the photos marked missing, and the "
+    "faces (with the names and decisions attached to them) that no photo "
+    "shows any more. Photos on disk are never touched."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "purge-missing",
-        help="remove missing photos and their faces",
-        description="Remove from the catalog the photos marked missing, and the "
-        "faces (with the names and decisions attached to them) that no photo "
-        "shows any more. Photos on disk are never touched.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,13 +7,13 @@ import json
 
 from album.cli._people import people_service
 
+HELP = '"same person?" questions, most useful first'
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("queue", help='"same person?" questions, most useful first')
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=20, help="questions to list (20)")
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

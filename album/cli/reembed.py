@@ -8,21 +8,20 @@ import json
 from album.cli import UserError
 from album.cli.scan import ctrl_c_cancels, open_catalog, progress_bar, set_threads
 
+HELP = "embed every face again with another model"
+DESCRIPTION = (
+    "Compute the faces' embeddings with another model, keeping "
+    "boxes and labels; resumable like a scan. When every face of the present "
+    "photos is embedded the catalog uses the new model."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "reembed",
-        help="embed every face again with another model",
-        description="Compute the faces' embeddings with another model, keeping "
-        "boxes and labels; resumable like a scan. When every face of the present "
-        "photos is embedded the catalog uses the new model.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="model name (see 'album models list')")
     p.add_argument("--batch", type=int, default=8, help="photos per commit (8)")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

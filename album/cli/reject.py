@@ -6,9 +6,10 @@ import argparse
 
 from album.cli._people import face_ids, people_service
 
+HELP = "not this person: take faces out of their person"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reject", help="not this person: take faces out of their person")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("faces", nargs="+", metavar="FACE", help="face ids")
     p.add_argument(
         "--from",
@@ -16,7 +17,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PERSON",
         help="the person they are not (default: the one each face has now)",
     )
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

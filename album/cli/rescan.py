@@ -13,17 +13,17 @@ from album.cli.scan import add_scan_options, open_catalog, scan_folders
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "rescan",
-        help="scan the catalog's folders again for changes",
-        description="Scan every folder already in the catalog: new and changed "
-        "photos are read, moved ones keep their faces, deleted ones are marked "
-        "missing. A folder that cannot be found (an unplugged drive) is skipped "
-        "and its photos are left as they are.",
-    )
+HELP = "scan the catalog's folders again for changes"
+DESCRIPTION = (
+    "Scan every folder already in the catalog: new and changed "
+    "photos are read, moved ones keep their faces, deleted ones are marked "
+    "missing. A folder that cannot be found (an unplugged drive) is skipped "
+    "and its photos are left as they are."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     add_scan_options(p)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,17 +7,16 @@ from pathlib import Path
 
 from album.cli import UserError
 
+HELP = "replace the catalog by a backup (the current catalog is backed up first)"
+DESCRIPTION = (
+    "Replace the catalog's content by the backup FILE (see 'album backup'). "
+    "Refused while a scan, re-embed or re-cluster runs; the current catalog is first "
+    "saved to the backups folder beside it."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "restore",
-        help="replace the catalog by a backup (the current catalog is backed up first)",
-        description="Replace the catalog's content by the backup FILE (see 'album backup'). "
-        "Refused while a scan, re-embed or re-cluster runs; the current catalog is first "
-        "saved to the backups folder beside it.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE", help="the backup to restore")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,18 +18,17 @@ from pathlib import Path
 
 from album.cli import UserError
 
+HELP = "scan photo folders for faces (incremental, resumable)"
+DESCRIPTION = (
+    "Read the photos under each folder (recursively), find and embed their "
+    "faces, and store them in the catalog. Only new and changed files are read; stopping "
+    "(Ctrl-C) or a crash loses at most one batch, and running the command again resumes."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "scan",
-        help="scan photo folders for faces (incremental, resumable)",
-        description="Read the photos under each folder (recursively), find and embed their "
-        "faces, and store them in the catalog. Only new and changed files are read; stopping "
-        "(Ctrl-C) or a crash loses at most one batch, and running the command again resumes.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("folders", nargs="+", type=Path, metavar="DIR", help="folder to scan")
     add_scan_options(p)
-    p.set_defaults(run=run)
 
 
 def add_scan_options(p: argparse.ArgumentParser) -> None:

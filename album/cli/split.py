@@ -10,15 +10,15 @@ import shlex
 from album.cli import UserError
 from album.cli._people import label, people_service
 
+HELP = "regroup a person who is really two or more people into sub-groups"
+DESCRIPTION = (
+    "Without --as: show the sub-groups. With --as: apply. The faces of one "
+    "photo and faces marked 'not the same' are never in one sub-group; 'album undo' "
+    "reverts a split."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "split",
-        help="regroup a person who is really two or more people into sub-groups",
-        description="Without --as: show the sub-groups. With --as: apply. The faces of one "
-        "photo and faces marked 'not the same' are never in one sub-group; 'album undo' "
-        "reverts a split.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("person", metavar="PERSON", help="a person's name or id")
     p.add_argument(
         "--groups",
@@ -38,7 +38,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print the sub-groups as JSON")
-    p.set_defaults(run=run)
 
 
 def parse_choices(values: list[str], groups: int) -> dict[int, str]:

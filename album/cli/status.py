@@ -7,16 +7,16 @@ import json
 
 from album.cli.scan import open_catalog
 
+HELP = "photos, faces and errors in the catalog"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="photos, faces and errors in the catalog")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--errors",
         action="store_true",
         help="list the files that could not be read, with the reason",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

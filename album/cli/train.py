@@ -16,16 +16,16 @@ from pathlib import Path
 
 from album.cli import UserError
 
+HELP = "fine-tune a face model on labelled faces (triplet loss)"
+DESCRIPTION = (
+    "Fine-tune a face-recognition model with FaceNet's triplet loss on "
+    "identity folders (Person/Person_0001.jpg, the LFW layout) or on the people confirmed "
+    "in the catalog, then register it under --out so the app can select it. Identities "
+    "of the held-out evaluation pairs are never trained on."
+)
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "train",
-        help="fine-tune a face model on labelled faces (triplet loss)",
-        description="Fine-tune a face-recognition model with FaceNet's triplet loss on "
-        "identity folders (Person/Person_0001.jpg, the LFW layout) or on the people confirmed "
-        "in the catalog, then register it under --out so the app can select it. Identities "
-        "of the held-out evaluation pairs are never trained on.",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--data", type=Path, help="folder of identity folders (e.g. LFW)")
     src.add_argument(
@@ -145,7 +145,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--bench-faces", type=int, default=5000)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=run)
 
 
 def _config(args: argparse.Namespace):

@@ -6,11 +6,11 @@ import argparse
 
 from album.cli._people import people_service
 
+HELP = "undo the last People operation"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("undo", help="undo the last People operation")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the operations that can be undone")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

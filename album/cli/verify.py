@@ -9,9 +9,10 @@ import json
 from album.cli import UserError
 from album.cli._people import face_ids, people_service
 
+HELP = "are two faces the same person?"
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="are two faces the same person?")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", metavar="FACE_A")
     p.add_argument("b", metavar="FACE_B")
     answer = p.add_mutually_exclusive_group()
@@ -23,7 +24,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", default=None, help="embedding model (default: the catalog's)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -130,7 +130,8 @@ class _Work:
 class ClusterScanner(Scanner):
     """A ``Scanner`` whose heavy stages run on the Ray cluster at ``address`` (see the
     module's docstring), in ``workers`` actors (default: one per GPU of the cluster, else one
-    per CPU). ``worker_class``: the actor's class (``ScanWorker``)."""
+    per CPU; more workers than GPUs share them). ``worker_class``: the actor's class
+    (``ScanWorker``)."""
 
     def __init__(
         self,
@@ -149,9 +150,11 @@ class ClusterScanner(Scanner):
         gpus = int(resources.get("GPU", 0))
         self.workers = workers or gpus or max(1, int(resources.get("CPU", 1)))
         self.worker_device = "cuda" if gpus else "cpu"
-        self._actor = ray.remote(
-            num_cpus=0 if gpus else 1, num_gpus=1 if gpus else 0, max_restarts=-1
-        )(worker_class)
+        # More workers than GPUs share them (detection, not the GPU, bounds one process).
+        share = min(1.0, gpus / self.workers) if gpus else 0
+        self._actor = ray.remote(num_cpus=0 if gpus else 1, num_gpus=share, max_restarts=-1)(
+            worker_class
+        )
         self.actors: list[Any] = []
 
     def _start_workers(self, known: set[str]) -> None:
