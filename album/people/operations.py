@@ -13,6 +13,7 @@ import numpy as np
 from album.catalog import Person
 from album.people.ages import parse_birth_date
 from album.people.errors import ConstraintError, PeopleError
+from album.people.overview import best_faces
 from album.people.split import SplitPart
 from album.people.store import FaceLabel, PeopleStore
 from album.people.undo_log import Undo, user_operation
@@ -426,3 +427,31 @@ class PeopleOperations(PeopleStore):
             self._join(undo, keep.person_id, joining)
         else:
             self._merge_into(undo, self.person(other.person_id), self.person(keep.person_id))
+
+    @user_operation
+    def answer_side_views(
+        self, person_id: int, yes: Iterable[int], no: Iterable[int] = ()
+    ) -> tuple[int, int]:
+        """The user's answer to a batch of side views (``SideViewBatch``): the faces of
+        ``yes`` are this person (confirmed, rejected from where they were), those of ``no``
+        are not (rejected: re-grouping never gives them to this person). One undoable
+        step; returns (faces confirmed, faces rejected)."""
+        p = self.active(person_id)
+        yes_ids = self._require_faces(yes) if yes else []
+        no_ids = self._require_faces(no) if no else []
+        if not yes_ids and not no_ids:
+            raise PeopleError("no face given")
+        both = set(yes_ids) & set(no_ids)
+        if both:
+            raise PeopleError(f"face {min(both)} cannot be both {self._label(p.id)} and not")
+        label = self._label(p.id)
+        shown = best_faces(self.catalog, p.id, 1, no_ids)  # the face they were shown beside
+        with self._operation("side views") as undo:
+            joined = self._join(undo, p.id, {f: "confirmed" for f in yes_ids}, reject_from_old=True)
+            for f in no_ids:
+                self._reject(undo, f, p.id)
+                if shown:  # "not the same" as that face too: the queue counts the answer
+                    self._save_constraint(undo, f, shown[0])
+                    self._constraint(f, shown[0], "cannot-link")
+            undo.summary = f"side views: {joined} are {label}, {len(no_ids)} are not"
+        return joined, len(no_ids)

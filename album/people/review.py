@@ -5,12 +5,13 @@ people may be one, and how a person who is really several would split."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
 from album.people.errors import PeopleError
 from album.people.group_store import GroupingStore
-from album.people.overview import face_rank
+from album.people.overview import best_faces, face_rank
 from album.people.split import SplitProposal, SubGroup, plan_split
 from album.people.verification import (
     MergeSuggestion,
@@ -20,6 +21,22 @@ from album.people.verification import (
     same_person_queue,
     verify,
 )
+
+# A person's side views asked about at once: more than this many wait for the next batch.
+BATCH_SIZE = 6
+EXAMPLES = 3  # the person's best (frontal) faces shown beside them
+
+
+@dataclass(frozen=True)
+class SideViewBatch:
+    """ "Which of these side views are this person?": side views (``faces``, most likely
+    first, each with the probability the queue shows for it) asked about one person at
+    once, beside that person's best faces (``examples``)."""
+
+    person_id: int
+    faces: tuple[int, ...]
+    probabilities: tuple[float, ...]
+    examples: tuple[int, ...]
 
 
 class PeopleReview(GroupingStore):
@@ -116,3 +133,36 @@ class PeopleReview(GroupingStore):
             )
         keep = max(range(len(out)), key=lambda i: (out[i].confirmed, len(out[i].faces), -i))
         return SplitProposal(p.id, tuple(out), keep)
+
+    def side_view_batches(
+        self, limit: int = 5, size: int = BATCH_SIZE, queue: int = 500
+    ) -> list[SideViewBatch]:
+        """The queue's questions about side views (a side view left alone, or at the edge of
+        its person) gathered per person they are asked about: one answer settles up to
+        ``size`` of them. Only people with at least two such side views; the people whose
+        side views are most likely theirs first."""
+        asked: dict[int, dict[int, float]] = defaultdict(dict)
+        for q, a, b in self.queue(queue):
+            if q.kind not in ("loose", "edge") or not q.side_view:
+                continue
+            target = self.person_of(b)
+            if target is not None and a not in asked[target.person_id]:
+                asked[target.person_id][a] = q.probability
+        batches = []
+        for person, faces in asked.items():
+            for f in set(self._rejected(person)) & faces.keys():
+                del faces[f]  # the user said no already
+            if len(faces) < 2:
+                continue  # one side view: a plain question
+            ranked = sorted(faces.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+            examples = best_faces(self.catalog, person, EXAMPLES, faces)
+            batches.append(
+                SideViewBatch(
+                    person,
+                    tuple(f for f, _ in ranked),
+                    tuple(p for _, p in ranked),
+                    tuple(examples),
+                )
+            )
+        batches.sort(key=lambda b: (-sum(b.probabilities), b.person_id))
+        return batches[:limit]
