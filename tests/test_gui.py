@@ -781,3 +781,42 @@ def test_photo_viewer_mark_a_missed_face_by_hand(qtbot, window, monkeypatch) -> 
     assert any(f[0] == new[0].id and f[2] == "Hand Marked" for f in v.canvas.faces)
     w.undo()  # the whole mark is one undoable operation
     assert cat.face(new[0].id) is None and svc.by_name("Hand Marked") is None
+
+
+def test_side_views_are_answered_as_one_batch(qtbot, window) -> None:
+    """ "Which of these side views are X?": the user ticks the faces that are X; those are
+    confirmed as X, the others rejected from X, in one undo step."""
+    from album.people.review import SideViewBatch
+
+    w = window
+    svc = w.session.people
+    a, b = (p.id for p in svc.people()[:2])
+    mine = [f.face_id for f in svc.faces_of(a)]
+    theirs = [f.face_id for f in svc.faces_of(b)][:2]
+    asked = (*mine[:2], *theirs)
+    batch = SideViewBatch(a, asked, (0.8, 0.7, 0.3, 0.2), tuple(mine[2:5]))
+    before = svc.catalog.db.execute("SELECT * FROM assignments ORDER BY 1, 2").fetchall()
+    w._show_pairs([], [batch])
+    d = w.pair_dialog
+    card = d.side_views
+    assert d.pages.currentWidget() is card
+    name = svc.person(a).name or "this person"
+    assert card.question.text() == f"Which of these side views are {name}?"
+    assert [t.isVisible() for t in card.tiles] == [True] * 4 + [False] * 2
+    assert card.tiles[0].text() == "80% likely"
+    assert card.done.text() == f"None of them is {name}"
+    for tile in card.tiles[:2]:
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert card.done.text() == f"2 of 4 are {name}"
+    assert card.tiles[0].text() == f"✓ {name} · 80% likely"
+    qtbot.waitUntil(lambda: not card.tiles[3].icon().isNull(), timeout=20_000)
+    shot(qtbot, d, w.thumbs, "side-views")
+    qtbot.mouseClick(card.done, Qt.MouseButton.LeftButton)
+    assert d.answers == 1 and d.pages.currentWidget() is d.card  # then the pairs
+    assert {f.face_id for f in svc.faces_of(a, ("confirmed",))} >= set(mine[:2])
+    assert {f.face_id for f in svc.faces_of(a, ("rejected",))} == set(theirs)
+    assert svc.history(1)[0].action == "side views"
+    w.a_undo.trigger()  # one undo step
+    after = svc.catalog.db.execute("SELECT * FROM assignments ORDER BY 1, 2").fetchall()
+    assert after == before
+    d.reject()

@@ -213,17 +213,36 @@ class PairQuestion:
     leaving: int | None = None  # the face that leaves its person on "different"
 
 
-def questions_job(path: Path, limit: int = 30) -> Job:
-    """A job: the most useful "same person?" questions."""
+@dataclass(frozen=True)
+class Questions:
+    """What the "Same person?" dialog asks: batches of side views (``SideViewBatch``), one
+    person each, then pairs. A pair about a side view in a batch is left to the batch."""
 
-    def run(ctx: JobContext) -> list[PairQuestion]:
+    pairs: list[PairQuestion]
+    batches: list
+
+
+def questions_job(path: Path, limit: int = 30) -> Job:
+    """A job: side views asked about in batches, then the most useful "same person?"
+    questions."""
+
+    def run(ctx: JobContext) -> Questions:
         ctx.report(0, 0, "Finding the most useful questions…", force=True)
         with Catalog(path) as cat:
-            qs = open_service(cat).queue(limit)
-        return [
-            PairQuestion(a, b, q.distance, q.probability, q.reason, a if q.kind == "edge" else None)
-            for q, a, b in qs
-        ]
+            service = open_service(cat)
+            queue = service.queue(500)
+            batches = service.side_view_batches(questions=queue)
+            in_batch = {f for b in batches for f in b.faces}
+            qs = [(q, a, b) for q, a, b in queue if a not in in_batch]
+        return Questions(
+            [
+                PairQuestion(
+                    a, b, q.distance, q.probability, q.reason, a if q.kind == "edge" else None
+                )
+                for q, a, b in qs[:limit]
+            ],
+            batches,
+        )
 
     return Job(JobKind.QUESTIONS, "Questions", run, cancellable=False, refresh=False)
 

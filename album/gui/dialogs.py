@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from album.gui.side_views_card import SideViewsCard
 from album.gui.thumbs import ThumbnailCache
 from album.gui.widgets import QuestionCard
 from album.people.overview import best_faces
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
 
 class PairDialog(QDialog):
     """Two faces side by side with their photos, distance and probability; Yes / No / Skip
-    (Y / N / S). Each answer is a constraint for the core (``PeopleService.answer``)."""
+    (Y / N / S). Each answer is a constraint for the core (``PeopleService.answer``). Batches
+    of side views come first, one person at a time (``SideViewsCard``,
+    ``PeopleService.answer_side_views``)."""
 
     answered = Signal(int, int, bool)
 
@@ -54,6 +58,14 @@ class PairDialog(QDialog):
         self.card = QuestionCard(thumbs)
         self.card.question.setText("Same person?")
         self.card.answered.connect(self.answer)
+        self.batches: list = []
+        self.batch_pos = 0
+        self.side_views = SideViewsCard(thumbs)
+        self.side_views.answered.connect(self.answer_batch)
+        self.side_views.skipped.connect(self._next_batch)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.card)
+        self.pages.addWidget(self.side_views)
         self.progress = QLabel()
         self.progress.setObjectName("dim")
         close = QPushButton("Done")
@@ -63,13 +75,37 @@ class PairDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(close)
         lay = QVBoxLayout(self)
-        lay.addWidget(self.card, 1)
+        lay.addWidget(self.pages, 1)
         lay.addLayout(bottom)
         self.resize(760, 640)
 
-    def set_questions(self, questions: list[PairQuestion]) -> None:
+    def set_questions(self, questions: list[PairQuestion], batches: Sequence = ()) -> None:
         self.questions, self.pos = list(questions), 0
+        self.batches, self.batch_pos = list(batches), 0
         self._show()
+
+    def current_batch(self):
+        return self.batches[self.batch_pos] if self.batch_pos < len(self.batches) else None
+
+    def answer_batch(self, person_id: int, yes: list[int], no: list[int]) -> None:
+        done = self.op(lambda s: s.answer_side_views(person_id, yes, no), "Side views")
+        if done is not False:
+            self.answers += 1
+        self._next_batch()
+
+    def _next_batch(self) -> None:
+        self.batch_pos += 1
+        self._show()
+
+    def _show_batch(self, batch) -> None:
+        p = self.session.catalog.person(batch.person_id)
+        self.side_views.show_batch(batch, p.name if p and p.name else "this person")
+        left = len(self.batches) - self.batch_pos
+        self.progress.setText(
+            f"Side views: {left} {'person' if left == 1 else 'people'} to go, then "
+            f"{len(self.questions)} questions · {self.answers} answered"
+        )
+        self.pages.setCurrentWidget(self.side_views)
 
     def current(self) -> PairQuestion | None:
         return self.questions[self.pos] if self.pos < len(self.questions) else None
@@ -84,6 +120,11 @@ class PairDialog(QDialog):
         )
 
     def _show(self) -> None:
+        batch = self.current_batch()
+        if batch is not None:
+            self._show_batch(batch)
+            return
+        self.pages.setCurrentWidget(self.card)
         q = self.current()
         self.card.set_enabled(q is not None)
         total = len(self.questions)

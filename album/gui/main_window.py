@@ -459,11 +459,14 @@ class MainWindow(PeopleOps, WindowJobs, QMainWindow):
 
     def ask_pairs(self) -> None:
         if self.ready:
-            self.start_job(core.questions_job(self.session.path), on_done=self._show_pairs)
+            self.start_job(
+                core.questions_job(self.session.path),
+                on_done=lambda qs: self._show_pairs(qs.pairs, qs.batches),
+            )
 
-    def _show_pairs(self, questions) -> None:
+    def _show_pairs(self, questions, batches=()) -> None:
         d = self._pair_dialog()
-        d.set_questions(questions)
+        d.set_questions(questions, batches)
         d.show()
         d.raise_()
         d.activateWindow()

@@ -135,14 +135,18 @@ class PeopleReview(GroupingStore):
         return SplitProposal(p.id, tuple(out), keep)
 
     def side_view_batches(
-        self, limit: int = 5, size: int = BATCH_SIZE, queue: int = 500
+        self,
+        limit: int = 5,
+        size: int = BATCH_SIZE,
+        questions: list[tuple[Question, int, int]] | None = None,
     ) -> list[SideViewBatch]:
         """The queue's questions about side views (a side view left alone, or at the edge of
         its person) gathered per person they are asked about: one answer settles up to
         ``size`` of them. Only people with at least two such side views; the people whose
-        side views are most likely theirs first."""
+        side views are most likely theirs first. ``questions``: the queue, when the caller
+        has it (else its first 500 are read)."""
         asked: dict[int, dict[int, float]] = defaultdict(dict)
-        for q, a, b in self.queue(queue):
+        for q, a, b in self.queue(500) if questions is None else questions:
             if q.kind not in ("loose", "edge") or not q.side_view:
                 continue
             target = self.person_of(b)
