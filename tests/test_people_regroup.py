@@ -66,3 +66,24 @@ def test_the_users_decisions_and_birth_dates_bind_the_plan() -> None:
     assert p.clustered.get(112) != p.clustered.get(113) or 112 not in p.clustered
     assert (102, 1) in p.blocked and (103, 1) in p.blocked
     assert (104, 1) not in p.blocked and (105, 1) not in p.blocked  # same day; no date
+
+
+def test_a_confirmed_side_view_draws_in_no_strangers_side_views() -> None:
+    """Side views of different people sit close to each other: a confirmed side view is not
+    matched against, so a stranger's side view near it is not given to its person."""
+    s = snapshot()
+    x = s.x.copy()
+    # Person 1's confirmed side view (row 1, face 101) sits far from its frontal faces, as
+    # side views do; person 3's last face (row 17, face 117) is a side view right next to it.
+    rng = np.random.default_rng(0)
+    away = rng.standard_normal(x.shape[1])
+    away -= away @ x[0] * x[0]
+    x[1] = x[0] * np.cos(0.7) + away / np.linalg.norm(away) * np.sin(0.7)  # 0.69 from face 100
+    x[17] = x[1] + 0.01 * rng.standard_normal(x.shape[1])
+    x[17] /= np.linalg.norm(x[17])
+    yaw = dict(s.yaw) | {101: 80.0, 117: 80.0}
+    p = plan(snapshot(x=x, yaw=yaw))
+    assert 117 not in p.recognised or p.recognised[117][0] != 1
+    # The same faces, frontal: then the confirmed face does recognise it.
+    p = plan(snapshot(x=x))
+    assert p.recognised[117][0] == 1

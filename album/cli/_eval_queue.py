@@ -35,6 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="catalog that holds the album (reused without scanning) or that it is scanned "
         "into for the next run; answers go to a temporary copy. Default: a temporary catalog",
     )
+    p.add_argument(
+        "--batches",
+        action="store_true",
+        help="answer side views in batches first, as the app asks them (one batch, one answer)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch threads for the scan")
     p.add_argument("--json", type=Path, help="write the figures (every step too) to this file")
 
@@ -106,6 +111,7 @@ def run_queue(args: argparse.Namespace) -> int:
                 progress=bar,
                 on_scanned=scanned,
                 on_step=step,
+                batches=args.batches,
             )
     except (WeightsMissingError, KeyError, FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None

@@ -231,8 +231,11 @@ def simulate(
     on_step: Callable[[Step], None] | None = None,
     frontal: set[int] | None = None,
     observe: Callable[[object, int], None] | None = None,
+    batches: bool = False,
 ) -> QueueResult:
     """Re-cluster, then answer up to ``budget`` questions truthfully (module docstring).
+    ``batches``: side views asked about in batches come first, as the app asks them; one
+    batch is one answer.
 
     ``identity``: face id -> true identity (None: a false face); every face the service's model
     embedded must be in it. ``identities``: the album's true identities, for the per-person
@@ -281,6 +284,20 @@ def simulate(
             observe(service, len(result.steps))
         if len(result.steps) >= budget:
             break
+        batch = _next_batch(service, refused) if batches else None
+        if batch is not None and not _pair_worth_more(service, batch, refused):
+            step = _answer_batch(
+                service,
+                batch,
+                identity,
+                len(result.steps) + 1,
+                refused,
+                lambda: score_now(service, face_ids, truth),
+            )
+            result.steps.append(step)
+            if on_step:
+                on_step(step)
+            continue
         # A refused answer leaves its question in the queue: skip it rather than loop.
         questions = [
             (q, a, b) for q, a, b in service.queue(1 + len(refused)) if (a, b) not in refused
@@ -314,6 +331,58 @@ def simulate(
             on_step(step)
     result.frontal_after = frontal_scores()
     return result
+
+
+def _next_batch(service, refused: set[tuple[int, int]]):
+    for batch in service.side_view_batches():
+        if (batch.person_id, -1) not in refused:
+            return batch
+    return None
+
+
+def _pair_worth_more(service, batch, refused: set[tuple[int, int]]) -> bool:
+    """Whether the best pair question outside the batch is worth more than the batch, as
+    the app orders them."""
+    for q, a, b in service.queue(1 + len(refused) + len(batch.faces)):
+        if (a, b) not in refused and a not in batch.faces:
+            return q.score > batch.score
+    return False
+
+
+def _answer_batch(
+    service,
+    batch,
+    identity: dict[int, str | None],
+    answer: int,
+    refused: set[tuple[int, int]],
+    scores: Callable[[], ClusterScores],
+) -> Step:
+    """The user's truthful answer to a batch of side views: the person is who their
+    clearest face (the first example) is."""
+    from album.people.errors import PeopleError
+
+    who = identity.get(batch.examples[0]) if batch.examples else None
+    yes = [f for f in batch.faces if who is not None and identity[f] == who]
+    no = [f for f in batch.faces if f not in yes]
+    why = None
+    try:
+        service.answer_side_views(batch.person_id, yes, no)
+    except PeopleError as exc:
+        why = str(exc)
+        refused.add((batch.person_id, -1))
+        log.warning("batch answer %d refused: %s", answer, exc)
+    service.recluster()
+    return Step(
+        answer=answer,
+        kind="side views",
+        face_a=batch.faces[0],
+        face_b=batch.examples[0] if batch.examples else -1,
+        distance=0.0,
+        probability=float(np.mean(batch.probabilities)),
+        same=bool(yes),
+        refused=why,
+        scores=scores(),
+    )
 
 
 def holds_album(catalog: Catalog, folder: Path, truth: dict) -> bool:
@@ -362,8 +431,10 @@ def run_queue_eval(
     on_scanned: Callable[[AlbumMatch], None] | None = None,
     on_step: Callable[[Step], None] | None = None,
     observe: Callable[[object, int], None] | None = None,
+    batches: bool = False,
 ) -> QueueResult:
-    """Scan ``folder`` (an album with ``truth.json``) and simulate the user.
+    """Scan ``folder`` (an album with ``truth.json``) and simulate the user (``batches``:
+    answering side views in batches too, see ``simulate``).
 
     ``answers``: the answer budget (default ``per_person`` x the album's true identities).
     ``library``: a catalog that holds the album (reused without scanning) or that the album is
@@ -408,6 +479,7 @@ def run_queue_eval(
                 on_step,
                 frontal,
                 observe,
+                batches,
             )
     result.split = truth.get("split")
     result.photos = found.photos

@@ -232,6 +232,13 @@ def questions_job(path: Path, limit: int = 30) -> Job:
             service = open_service(cat)
             queue = service.queue(500)
             batches = service.side_view_batches(questions=queue)
+            # Asked first where worth more than the best pair question left; the rest later.
+            for _ in range(len(batches)):
+                in_batch = {f for b in batches for f in b.faces}
+                pairs = [(q, a, b) for q, a, b in queue if a not in in_batch]
+                if not batches or not pairs or batches[-1].score >= pairs[0][0].score:
+                    break
+                batches.pop()
             in_batch = {f for b in batches for f in b.faces}
             qs = [(q, a, b) for q, a, b in queue if a not in in_batch]
         return Questions(

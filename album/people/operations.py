@@ -433,9 +433,10 @@ class PeopleOperations(PeopleStore):
         self, person_id: int, yes: Iterable[int], no: Iterable[int] = ()
     ) -> tuple[int, int]:
         """The user's answer to a batch of side views (``SideViewBatch``): the faces of
-        ``yes`` are this person (confirmed, rejected from where they were), those of ``no``
-        are not (rejected: re-grouping never gives them to this person). One undoable
-        step; returns (faces confirmed, faces rejected)."""
+        ``yes`` are this person (confirmed where the person has confirmed faces, else
+        linked to the face shown; taken from where they were), those of ``no`` are not
+        (rejected: re-grouping never gives them to this person). One undoable step; returns
+        (faces joined, faces rejected)."""
         p = self.active(person_id)
         yes_ids = self._require_faces(yes) if yes else []
         no_ids = self._require_faces(no) if no else []
@@ -445,13 +446,19 @@ class PeopleOperations(PeopleStore):
         if both:
             raise PeopleError(f"face {min(both)} cannot be both {self._label(p.id)} and not")
         label = self._label(p.id)
-        shown = best_faces(self.catalog, p.id, 1, no_ids)  # the face they were shown beside
+        # The face they were shown beside: each answer is also "the same" or "not the same"
+        # as it, so re-grouping keeps a side view with the person's frontal faces (a person
+        # the user has not confirmed keeps no side view as a confirmed face of its own:
+        # confirmed side views are not matched against) and the queue counts the answer.
+        shown = best_faces(self.catalog, p.id, 1, [*yes_ids, *no_ids])
+        source = "confirmed" if "confirmed" in self._positive(p.id).values() else "automatic"
         with self._operation("side views") as undo:
-            joined = self._join(undo, p.id, {f: "confirmed" for f in yes_ids}, reject_from_old=True)
+            joined = self._join(undo, p.id, {f: source for f in yes_ids}, reject_from_old=True)
             for f in no_ids:
                 self._reject(undo, f, p.id)
-                if shown:  # "not the same" as that face too: the queue counts the answer
-                    self._save_constraint(undo, f, shown[0])
-                    self._constraint(f, shown[0], "cannot-link")
+            links = [(f, "must-link") for f in yes_ids] + [(f, "cannot-link") for f in no_ids]
+            for f, kind in links if shown else ():
+                self._save_constraint(undo, f, shown[0])
+                self._constraint(f, shown[0], kind)
             undo.summary = f"side views: {joined} are {label}, {len(no_ids)} are not"
         return joined, len(no_ids)

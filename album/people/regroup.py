@@ -2,8 +2,9 @@
 assignments out (no SQLite here; ``PeopleService.recluster`` takes the snapshot and writes the
 plan in one transaction).
 
-1. Recognition: each unconfirmed face against the people's confirmed faces (active people only,
-   never a person the face was rejected from or one whose birth date is after its photo);
+1. Recognition: each unconfirmed face against the people's confirmed faces other than side
+   views (active people only, never a person the face was rejected from or one whose birth
+   date is after its photo);
    faces the user said are the same follow a recognised face.
 2. Clustering of the faces left unknown, with the user's constraints: faces of one photo and
    "not the same" apart, "the same" together, a face rejected from a person without
@@ -21,6 +22,7 @@ import numpy as np
 
 from album.people.clustering import ClusterReport, ClusterSettings
 from album.people.recognition import ASSIGN, Gallery, RecognitionSettings, decide
+from models.pose import PROFILE
 
 
 @dataclass
@@ -166,7 +168,14 @@ def _proposals(
     unconfirmed face (the nearest 'automatic' where recognition decides so, the others
     'suggested'), and each face the user said is the same as a confirmed one (distance -1)."""
     ids, x, confirmed = s.ids, s.x, s.confirmed
-    gal_rows = [(f, p) for f, p in confirmed.items() if p in s.active and f in index]
+    # Side views the user confirmed are not matched against: side views of different people
+    # sit closer to each other than to their own people's frontal faces, so one confirmed
+    # side view would draw in strangers' side views.
+    gal_rows = [
+        (f, p)
+        for f, p in confirmed.items()
+        if p in s.active and f in index and abs(s.yaw.get(f, 0.0)) < PROFILE
+    ]
     gallery = Gallery(
         x[[index[f] for f, _ in gal_rows]]
         if gal_rows

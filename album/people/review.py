@@ -37,6 +37,7 @@ class SideViewBatch:
     faces: tuple[int, ...]
     probabilities: tuple[float, ...]
     examples: tuple[int, ...]
+    score: float = 0.0  # what its answer is expected to fix: its questions' scores summed
 
 
 class PeopleReview(GroupingStore):
@@ -142,31 +143,33 @@ class PeopleReview(GroupingStore):
     ) -> list[SideViewBatch]:
         """The queue's questions about side views (a side view left alone, or at the edge of
         its person) gathered per person they are asked about: one answer settles up to
-        ``size`` of them. Only people with at least two such side views; the people whose
-        side views are most likely theirs first. ``questions``: the queue, when the caller
-        has it (else its first 500 are read)."""
-        asked: dict[int, dict[int, float]] = defaultdict(dict)
+        ``size`` of them (those whose answers are worth the most). Only people with at least
+        two such side views; the batches worth the most first. ``questions``: the queue,
+        when the caller has it (else its first 500 are read)."""
+        asked: dict[int, dict[int, tuple[float, float]]] = defaultdict(dict)
         for q, a, b in self.queue(500) if questions is None else questions:
             if q.kind not in ("loose", "edge") or not q.side_view:
                 continue
             target = self.person_of(b)
             if target is not None and a not in asked[target.person_id]:
-                asked[target.person_id][a] = q.probability
+                asked[target.person_id][a] = (q.probability, q.score)
         batches = []
         for person, faces in asked.items():
             for f in set(self._rejected(person)) & faces.keys():
                 del faces[f]  # the user said no already
             if len(faces) < 2:
                 continue  # one side view: a plain question
-            ranked = sorted(faces.items(), key=lambda kv: (-kv[1], kv[0]))[:size]
+            worth = sorted(faces.items(), key=lambda kv: (-kv[1][1], kv[0]))[:size]
+            ranked = sorted(worth, key=lambda kv: (-kv[1][0], kv[0]))  # most likely first
             examples = best_faces(self.catalog, person, EXAMPLES, faces)
             batches.append(
                 SideViewBatch(
                     person,
                     tuple(f for f, _ in ranked),
-                    tuple(p for _, p in ranked),
+                    tuple(p for _, (p, _) in ranked),
                     tuple(examples),
+                    sum(score for _, (_, score) in ranked),
                 )
             )
-        batches.sort(key=lambda b: (-sum(b.probabilities), b.person_id))
+        batches.sort(key=lambda b: (-b.score, b.person_id))
         return batches[:limit]
