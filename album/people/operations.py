@@ -456,7 +456,11 @@ class PeopleOperations(PeopleStore):
             joined = self._join(undo, p.id, {f: source for f in yes_ids}, reject_from_old=True)
             for f in no_ids:
                 self._reject(undo, f, p.id)
-            links = [(f, "must-link") for f in yes_ids] + [(f, "cannot-link") for f in no_ids]
+            # (A face that could not join, say one in the same photo as the face shown, is
+            # not linked either.)
+            now = self._positive(p.id)
+            links = [(f, "must-link") for f in yes_ids if f in now]
+            links += [(f, "cannot-link") for f in no_ids]
             for f, kind in links if shown else ():
                 self._save_constraint(undo, f, shown[0])
                 self._constraint(f, shown[0], kind)

@@ -45,6 +45,9 @@ side views "left alone" shown at 99-100% were the same person less than half the
 probability shown and ranked by is the raw one through the model's ``question_calibration``
 (:func:`calibrated`: a logistic map of its log-odds per question kind and pose, fitted on
 albums of dev people with ``album eval calibration --fit``), never outside ``SHOWN_RANGE``.
+Questions about two groups use the model's ``group_calibration`` instead where it has one
+(:func:`group_calibrated`: fitted on groups the clustering made, with their sizes and
+separation, rather than the pair calibration sharpened by the sizes).
 
 ``merge_suggestions`` ranks neighbouring pairs of people by their average-linkage distance
 (the closest pair of faces alone is a poor guide: among thousands of faces, some pair of
