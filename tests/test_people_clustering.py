@@ -194,3 +194,19 @@ def test_side_views_alone_never_make_a_group() -> None:
     assert (cluster(x, threshold=0.42) >= 0).all()  # as frontal faces: one group
     side = cluster(x, threshold=0.42, yaw=np.full(12, 75.0))
     assert (side == -1).all()
+
+
+def test_a_person_in_a_handful_of_evenly_spread_photos_is_one_group() -> None:
+    """Six faces of one person, each about 0.17 from every other (the threshold is 0.42):
+    HDBSCAN finds no group in so few, the two nearest are paired, and the other four join
+    them (they were left alone before)."""
+    rng = np.random.default_rng(4)
+    centre = rng.normal(size=128)
+    centre /= np.linalg.norm(centre)
+    step = rng.normal(size=(6, 128))
+    step -= (step @ centre)[:, None] * centre
+    step /= np.linalg.norm(step, axis=1, keepdims=True)
+    x = centre * np.cos(0.12) + step * np.sin(0.12)
+    d = np.linalg.norm(x[:, None] - x[None], axis=2)[np.triu_indices(6, 1)]
+    assert d.min() > 0.15 and d.max() < 0.2
+    assert (cluster(x.astype(np.float32), threshold=0.42) == 0).all()

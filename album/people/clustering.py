@@ -29,7 +29,8 @@
    about it. Attached faces never
    recruit others.
    Two left-out faces that are each other's nearest neighbour within the merge cut become a
-   group of two (a person seen twice).
+   group of two (a person seen twice); faces still left out may then attach to it (HDBSCAN
+   finds no group in a handful of evenly spread faces of one person).
 4. **Constraints.** Merging and attaching never join cannot-linked faces. A cluster that
    still holds a cannot-linked pair is split in two around that pair (2-means with the pair
    pinned apart), again until no such pair is left; pieces of one cluster that no
@@ -213,6 +214,17 @@ def cluster(
         seed_labels = labels[seeds]
         rep.paired = pair_leftovers(seed_labels, graph, max(s.merge, 0.5) * threshold)
         labels[seeds] = seed_labels
+        if rep.paired and s.attach > 0:
+            # A person in a few evenly spread photos: once two are paired, the rest join.
+            rep.attached += attach(
+                x,
+                labels,
+                s.attach * threshold,
+                _Links(cl) if len(cl) else None,
+                seeds=seeds,
+                graph=graph,
+                evidence=Evidence(s.votes, s.strict * threshold, s.gap * threshold),
+            )
     rep.times["attach"] = time.perf_counter() - t
 
     t = time.perf_counter()
