@@ -137,13 +137,14 @@ DLIB_QUESTION_CALIBRATION: tuple[tuple[str, bool, float, float], ...] = (
 # group two people), per kind and pose: (kind, side_view, a, b, e, c) of
 # album.people.verification.group_calibrated. Fitted on every group question the queue would
 # ask about 200 albums of 30 dev people from each of LFW (people with >= 10 images) and CFP
-# (real side views), each grouped by the app's clustering (36,398 questions); kept only where
-# the probability rises with the pair probability at every group size and falls as the groups
-# part. Side views in two groups that may be one person take the frontal entry (too few).
+# (real side views), each grouped by the app's clustering (37,492 questions). Where the full fit
+# would not rise with the pair probability at every group size or fall as the groups part
+# (here: two groups that may be one), the pair log-odds alone are fitted. Side views in two
+# groups that may be one person take the frontal entry (too few).
 #   album eval groups --lfw ../shared/datasets/lfw --cfp ../shared/datasets/cfp-dev \
 #       --split dev --albums 200 --fit
 FUSED_GROUP_CALIBRATION: tuple[tuple[str, bool, float, float, float, float], ...] = (
-    ("clusters", False, 3.1031, -0.7363, -30.2365, 4.0703),
-    ("split", False, 1.7407, -0.389, -3.2859, -0.4062),
-    ("split", True, 0.4014, 0.0, 0.0, 3.0362),
+    ("clusters", False, 2.4934, 0.0, 0.0, -4.2805),
+    ("split", False, 1.706, -0.3815, -4.2473, -0.0063),
+    ("split", True, 0.7075, 0.0, 0.0, 2.0192),
 )
