@@ -26,36 +26,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from album.catalog import Catalog
+from album.evaluation.cfp_faces import load_cfp_faces
 from album.evaluation.cluster_scores import best_split_f
 from album.evaluation.lfw_faces import load_lfw_faces
 from album.people import PeopleService
 from album.people.split import SPLIT_HEIGHT, plan_split
 from album.people.synthetic import fill_catalog
 from models.registry import get_spec
-
-
-def cfp_faces(
-    root: Path, split: str, model: str | None
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(model, embeddings, person labels, side view or not, stored yaw) of CFP's images of
-    ``split``, detected and embedded as ``album eval cfp`` does (faces sit as in a photo);
-    images without a face are left out."""
-    from album.evaluation.cfp import detect_cfp, embed_cfp, images_in, read_cfp
-    from models.embedder import Embedder
-    from models.pose import estimate_yaw
-    from models.registry import DEFAULT_MODEL
-
-    data = read_cfp(root)
-    rows = images_in(data, split)
-    found = detect_cfp(data, rows)
-    embedder = Embedder(model or DEFAULT_MODEL)
-    x = embed_cfp(data, rows, found, embedder)
-    keep = np.flatnonzero(found.found)
-    names = [data.images[rows[j]].person for j in keep]
-    labels = np.unique(names, return_inverse=True)[1].ravel()
-    side = np.array([data.images[rows[j]].profile for j in keep])
-    yaw = estimate_yaw(found.landmarks[keep], found.boxes[keep])  # what a scan stores
-    return embedder.name, x[keep], labels, side, yaw
 
 
 def main() -> int:
@@ -87,7 +64,10 @@ def main() -> int:
     args = p.parse_args()
 
     if args.cfp:
-        model, x, labels, side, yaw = cfp_faces(args.cfp, args.split, args.model)
+        cfp = load_cfp_faces(args.cfp, args.split, args.model)  # embedded once, cached
+        faces, side = cfp.faces, cfp.profile
+        model, x, labels = faces.model, faces.embeddings, faces.labels
+        yaw = faces.yaw
         what = f"CFP people ({args.split} split, {int(side.sum())} real side views)"
     else:
         faces = load_lfw_faces(args.data, min_images=10, model=args.model, split=args.split)

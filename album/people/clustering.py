@@ -200,31 +200,24 @@ def cluster(
     rep.times["cluster"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    if s.attach > 0 and graph is not None:
-        rep.attached = attach(
-            x,
-            labels,
-            s.attach * threshold,
-            _Links(cl) if len(cl) else None,
-            seeds=seeds,
-            graph=graph,
-            evidence=Evidence(s.votes, s.strict * threshold, s.gap * threshold),
-        )
     if graph is not None:
+        links = _Links(cl) if len(cl) else None
+        evidence = Evidence(s.votes, s.strict * threshold, s.gap * threshold)
+
+        def attach_left_out() -> int:
+            if s.attach <= 0:
+                return 0
+            return attach(
+                x, labels, s.attach * threshold, links, seeds=seeds, graph=graph, evidence=evidence
+            )
+
+        rep.attached = attach_left_out()
         seed_labels = labels[seeds]
         rep.paired = pair_leftovers(seed_labels, graph, max(s.merge, 0.5) * threshold)
         labels[seeds] = seed_labels
-        if rep.paired and s.attach > 0:
+        if rep.paired:
             # A person in a few evenly spread photos: once two are paired, the rest join.
-            rep.attached += attach(
-                x,
-                labels,
-                s.attach * threshold,
-                _Links(cl) if len(cl) else None,
-                seeds=seeds,
-                graph=graph,
-                evidence=Evidence(s.votes, s.strict * threshold, s.gap * threshold),
-            )
+            rep.attached += attach_left_out()
     rep.times["attach"] = time.perf_counter() - t
 
     t = time.perf_counter()
