@@ -2,6 +2,6 @@
 
 import sys
 
-from album.cli import main
+from album.cli import console
 
-sys.exit(main())
+sys.exit(console())

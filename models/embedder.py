@@ -51,15 +51,23 @@ class Embedder:
         self.net: torch.nn.Module | None = None
         self.compiled: OpenVinoNet | None = None
         if not self.parts:
-            net = self.spec.build().to(self.device).eval()
+
+            def build() -> torch.nn.Module:
+                return self.spec.build().to(self.device).eval()
+
             if self.device.type == "cpu":
                 size = self.spec.chip_size
                 self.compiled = compile_network(
-                    net, self.spec.name, (-1, 3, size, size), self.bf16, engine=engine
+                    build,
+                    self.spec.name,
+                    (-1, 3, size, size),
+                    self.bf16,
+                    engine=engine,
+                    sources=self.spec.sources,
                 )
-            if self.compiled is None:  # compiled, the torch module is not needed any more
+            if self.compiled is None:  # compiled, the torch module is not needed at all
                 # Channels-last lets oneDNN (CPU) and cuDNN pick faster convolution kernels.
-                self.net = net.to(memory_format=torch.channels_last)
+                self.net = build().to(memory_format=torch.channels_last)
 
     @property
     def engine(self) -> str:

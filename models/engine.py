@@ -28,7 +28,7 @@ import re
 import sys
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,41 +75,64 @@ def _openvino():
     return openvino
 
 
+_first_call = threading.Lock()
+_numpy_ready = threading.Event()
+
+
 class OpenVinoNet:
     """A network compiled by OpenVINO, called like its torch module: a float tensor in, a
-    tensor (one output) or a tuple of tensors out. Calls from several threads take turns (one
-    infer request per network)."""
+    tensor (one output) or a tuple of tensors out. Each calling thread has its own infer
+    request, so threads run the network at the same time (the scan detects two photos at
+    once on a CPU)."""
 
     def __init__(self, compiled, precision: str, threads: int) -> None:
         self._compiled = compiled
-        self._request = compiled.create_infer_request()
-        self._lock = threading.Lock()
+        self._local = threading.local()
         self._outputs = list(compiled.outputs)
         self.precision = precision
         self.threads = threads
 
+    def _request(self):
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        return request
+
     def __call__(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if isinstance(x, torch.Tensor):
             x = x.detach().contiguous().numpy()
-        arr = np.ascontiguousarray(x)
-        with self._lock:
-            result = self._request.infer({0: arr})
-            # Outputs live in the request's buffers: copy before the next call reuses them.
-            out = tuple(torch.from_numpy(np.array(result[o])) for o in self._outputs)
+        x = np.ascontiguousarray(x)
+        if not _numpy_ready.is_set():
+            # The bindings set up their numpy access on first use, and two threads doing so
+            # at once deadlock (pybind11's call-once against the GIL): the first call goes
+            # alone.
+            with _first_call:
+                result = self._request().infer({0: x})
+                _numpy_ready.set()
+        else:
+            result = self._request().infer({0: x})
+        # Outputs live in the request's buffers: copy before the next call reuses them.
+        out = tuple(torch.from_numpy(np.array(result[o])) for o in self._outputs)
         return out[0] if len(out) == 1 else out
 
 
 def compile_network(
-    net: torch.nn.Module,
+    net: torch.nn.Module | Callable[[], torch.nn.Module],
     name: str,
     input_shape: Sequence[int],
     bf16: bool,
     threads: int | None = None,
     engine: str | None = None,
     uint8_images: tuple[float, float] | None = None,
+    sources: Callable[[], Sequence[Path]] | None = None,
 ) -> OpenVinoNet | None:
     """``net`` compiled for inference with the chosen engine, or None where that is torch
     (chosen, or OpenVINO missing or failing: the caller keeps its torch module).
+
+    ``net``: the module, or a function that builds it. ``sources``: the files that define the
+    network (weights and code); where given, a conversion cached from the same files is used
+    without building the module (building and hashing the fused model's two networks took a
+    quarter of a second of every start).
 
     ``input_shape``: the input's (N, C, H, W), -1 for a size that varies (batch, or height and
     width for a fully convolutional network). ``bf16``: compute in bfloat16 (the caller's
@@ -126,7 +149,7 @@ def compile_network(
         core = ov.Core()
         # From the file where possible, not a model object: OpenVINO maps the weights and keeps
         # only its compiled copy.
-        model = str(_converted(net, name, input_shape))
+        model = str(_cached_or_converted(net, name, input_shape, sources))
         if uint8_images is not None:
             model = _taking_uint8(core.read_model(model), *uint8_images)
         compiled = core.compile_model(
@@ -147,6 +170,8 @@ def compile_network(
         )
         _give_back_freed_memory()  # the torch module's copies and the hashing's buffers
         return OpenVinoNet(compiled, precision, threads)
+    except _BuildError as exc:
+        raise exc.__cause__ from None
     except Exception:
         log.warning("OpenVINO could not compile %s; running it with torch", name, exc_info=True)
         return None
@@ -192,26 +217,84 @@ def network_key(net: torch.nn.Module, input_shape: Sequence[int]) -> str:
     return h.hexdigest()
 
 
+def source_key(name: str, sources: Sequence[Path], input_shape: Sequence[int]) -> str:
+    """What a conversion depends on, read from the files that define the network."""
+    ov = _openvino()
+    h = hashlib.sha256()
+    h.update(json.dumps([_CACHE_VERSION, ov.__version__, name, list(input_shape)]).encode())
+    for path in sources:
+        h.update(Path(path).name.encode())
+        h.update(bytes.fromhex(_sha256(Path(path))))
+    return h.hexdigest()
+
+
+def _cached_or_converted(
+    net: torch.nn.Module | Callable[[], torch.nn.Module],
+    name: str,
+    input_shape: Sequence[int],
+    sources: Callable[[], Sequence[Path]] | None,
+) -> Path:
+    """The cached model converted from ``sources``' files, else ``net`` converted now."""
+    key = None
+    if sources is not None:
+        try:
+            key = source_key(name, sources(), input_shape)
+        except Exception:  # a missing file: building the module says what is wrong
+            key = None
+    if key is not None:
+        for meta_path in sorted(engine_cache_dir().glob(f"{name}-*.json")):
+            xml = _verified(meta_path, source=key)
+            if xml is not None:
+                return xml
+    try:
+        module = net if isinstance(net, torch.nn.Module) else net()
+    except Exception as exc:
+        raise _BuildError from exc
+    return _converted(module, name, input_shape, source=key)
+
+
+class _BuildError(Exception):
+    """Building the torch module failed: the caller's error (missing weights), not the
+    engine's."""
+
+
+def _verified(meta_path: Path, **expected: str) -> Path | None:
+    """The model ``meta_path`` describes, if its metadata holds ``expected`` and its files
+    their checksums."""
+    try:
+        meta = json.loads(meta_path.read_text())
+        xml, weights = meta_path.with_suffix(".xml"), meta_path.with_suffix(".bin")
+        if all(meta.get(k) == v for k, v in expected.items()) and all(
+            meta[p.suffix] == _sha256(p) for p in (xml, weights)
+        ):
+            return xml
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fp:
         return hashlib.file_digest(fp, "sha256").hexdigest()
 
 
-def _converted(net: torch.nn.Module, name: str, input_shape: Sequence[int]) -> Path:
+def _converted(
+    net: torch.nn.Module, name: str, input_shape: Sequence[int], source: str | None = None
+) -> Path:
     """The cached OpenVINO model of ``net`` (its .xml; the weights sit beside it in .bin),
-    converted and written first when missing, stale or damaged."""
+    converted and written first when missing, stale or damaged. ``source``: the key of the
+    files it was built from (``source_key``), recorded for the next start."""
     ov = _openvino()
 
     key = network_key(net, input_shape)
     folder = engine_cache_dir()
     stem = f"{name}-{key[:16]}"
     xml, weights, meta_path = (folder / f"{stem}{ext}" for ext in (".xml", ".bin", ".json"))
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta["key"] == key and all(meta[p.suffix] == _sha256(p) for p in (xml, weights)):
-            return xml
-    except (OSError, ValueError, KeyError):
-        pass
+    if _verified(meta_path, key=key) is not None:
+        if source is not None:  # the same network, now known by its files too
+            meta = json.loads(meta_path.read_text()) | {"source": source}
+            _write_meta(meta_path, meta)
+        return xml
     log.info("converting %s for OpenVINO (once)", name)
     folder.mkdir(parents=True, exist_ok=True)
     example = torch.zeros([1 if d < 0 else d for d in input_shape])
@@ -234,11 +317,15 @@ def _converted(net: torch.nn.Module, name: str, input_shape: Sequence[int]) -> P
     os.replace(tmp.with_suffix(".bin"), weights)
     os.replace(tmp, xml)
     meta = {"name": name, "key": key, ".xml": _sha256(xml), ".bin": _sha256(weights)}
-    meta_tmp = meta_path.with_suffix(f".{os.getpid()}.tmp")
-    meta_tmp.write_text(json.dumps(meta))
-    os.replace(meta_tmp, meta_path)
+    _write_meta(meta_path, meta | ({"source": source} if source else {}))
     _drop_stale(folder, name, stem)
     return xml
+
+
+def _write_meta(path: Path, meta: dict) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(meta))
+    os.replace(tmp, path)
 
 
 def _drop_stale(folder: Path, name: str, keep: str) -> None:

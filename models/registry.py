@@ -43,6 +43,9 @@ class EmbedderSpec:
     build: Callable[[], torch.nn.Module] = field(repr=False)
     # uint8 RGB chips (N, S, S, 3) -> network input tensor (N, 3, S, S).
     preprocess: Callable[[np.ndarray], torch.Tensor] = field(repr=False)
+    # The files that define the network (weights, code), read to find its cached conversion
+    # for another engine without building it; None: build it to know.
+    sources: Callable[[], list[Path]] | None = field(default=None, repr=False)
     # Also embed the mirrored chip and average: a little more accurate, twice the work.
     flip: bool = False
     # Logistic calibration of P(same | distance) = 1 / (1 + exp(slope * (d - midpoint))),
@@ -147,6 +150,13 @@ def _build_dlib() -> torch.nn.Module:
     return load_dlib_resnet()
 
 
+def _dlib_sources() -> list[Path]:
+    from models import dlib_format, dlib_resnet
+
+    code = [Path(dlib_resnet.__file__), Path(dlib_format.__file__)]
+    return [dlib_resnet.default_weights_path(), *code]
+
+
 def _dlib_preprocess(chips: np.ndarray) -> torch.Tensor:
     from models.dlib_resnet import preprocess
 
@@ -180,6 +190,7 @@ register(
         threshold=fitted.DLIB_THRESHOLD,
         template=fitted.DLIB_MTCNN_TEMPLATE,
         build=_build_dlib,
+        sources=_dlib_sources,
         preprocess=_dlib_preprocess,
         flip=True,
         calibration=fitted.DLIB_CALIBRATION,
@@ -192,6 +203,15 @@ def _build_sface() -> torch.nn.Module:
     from models.sface import load_sface
 
     return load_sface()
+
+
+def _sface_sources() -> list[Path]:
+    from models import sface
+
+    onnx = sface.find_onnx()
+    if onnx is None:
+        raise FileNotFoundError("no SFace file")
+    return [onnx, Path(sface.__file__)]
 
 
 def _sface_preprocess(chips: np.ndarray) -> torch.Tensor:
@@ -214,6 +234,7 @@ register(
         threshold=fitted.SFACE_THRESHOLD,
         template=fitted.ARCFACE_TEMPLATE,
         build=_build_sface,
+        sources=_sface_sources,
         preprocess=_sface_preprocess,
         flip=True,
         cpu_chunk=16,

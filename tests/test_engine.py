@@ -94,6 +94,61 @@ def test_conversion_is_cached_checked_and_rebuilt(cache, monkeypatch):
         assert torch.allclose(compiled(x)[0], other(x)[0], atol=1e-5)
 
 
+def test_a_conversion_is_found_by_its_source_files_without_building(cache, tmp_path):
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"first weights")
+    builds: list[int] = []
+
+    def build(seed: int = 0) -> Small:
+        builds.append(seed)
+        return _net(seed)
+
+    def sources() -> list:
+        return [weights]
+
+    x = torch.randn(2, 3, 8, 8)
+    compiled = engine.compile_network(build, "small", (-1, 3, 8, 8), False, 1, sources=sources)
+    assert builds == [0]  # nothing cached yet: built and converted
+    compiled = engine.compile_network(build, "small", (-1, 3, 8, 8), False, 1, sources=sources)
+    assert builds == [0]  # found by its files
+    with torch.no_grad():
+        assert torch.allclose(compiled(x)[0], _net(0)(x)[0], atol=1e-5)
+
+    weights.write_bytes(b"other weights")  # the files changed: built again
+    compiled = engine.compile_network(
+        lambda: build(1), "small", (-1, 3, 8, 8), False, 1, sources=sources
+    )
+    assert builds == [0, 1]
+    with torch.no_grad():
+        assert torch.allclose(compiled(x)[0], _net(1)(x)[0], atol=1e-5)
+
+
+def test_a_failed_build_is_the_callers_error_not_the_engines(cache, caplog):
+    from models.errors import WeightsMissingError
+
+    def build() -> Small:
+        raise WeightsMissingError("the weights are not installed")
+
+    with pytest.raises(WeightsMissingError, match="not installed"):
+        engine.compile_network(build, "small", (-1, 3, 8, 8), False, 1, sources=lambda: [])
+    assert "running it with torch" not in caplog.text
+
+
+def test_threads_run_one_network_at_once_with_the_answers_of_one_thread(cache):
+    """Each thread has its own infer request; the first calls, which set up the bindings'
+    numpy access, go one at a time (two at once deadlocked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = _net()
+    compiled = engine.compile_network(net, "small", (-1, 3, -1, -1), bf16=False, threads=1)
+    inputs = [torch.randn(1, 3, 9 + i % 5, 12) for i in range(24)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda x: compiled(x)[0], inputs))
+    for x, y in zip(inputs, got, strict=True):
+        with torch.no_grad():
+            assert torch.allclose(y, net(x)[0], atol=1e-5)
+
+
 def test_torch_takes_over_when_openvino_fails(cache, monkeypatch, caplog):
     import openvino as ov
 

@@ -173,6 +173,45 @@ def test_boxes_are_in_original_upright_pixels(lfw, tmp_path, detector, embedder)
     assert snapshot(folder) == before  # photos never written
 
 
+def test_photos_detected_two_at_once_get_the_faces_of_one_at_once(
+    album, tmp_path, detector, embedder, monkeypatch
+) -> None:
+    def faces(settings: ScanSettings, name: str) -> dict[str, list]:  # photo -> boxes
+        with Catalog(tmp_path / name) as cat:
+            Scanner(cat, detector, embedder, settings).run([str(album)])
+            by_content: dict[str, list] = {}
+            for f in cat.all_faces():
+                by_content.setdefault(f.content_hash, []).append(f.box)
+            return {k: sorted(v) for k, v in by_content.items()}
+
+    one = faces(ScanSettings(batch_size=3, detect_threads=1), "one.db")
+    two = faces(ScanSettings(batch_size=3, detect_threads=2), "two.db")
+    assert one.keys() == two.keys() and len(one) == 6
+    for name in one:
+        assert np.allclose(one[name], two[name], atol=1e-6)
+
+    # A detection that fails costs its own photo only, with the reason on record.
+    real, calls, lock = detector.detect, [], threading.Lock()
+
+    def detect(rgb):
+        with lock:
+            calls.append(1)
+            broken = len(calls) == 2
+        if broken:
+            raise RuntimeError("broken kernel")
+        return real(rgb)
+
+    monkeypatch.setattr(detector, "detect", detect)
+    with Catalog(tmp_path / "bad.db") as cat:
+        summary = Scanner(cat, detector, embedder, ScanSettings(batch_size=3)).run([str(album)])
+        assert summary.errors == 1
+        errors = cat.db.execute("SELECT error FROM photos WHERE error IS NOT NULL")
+        assert [r[0] for r in errors.fetchall()] == [
+            "face detection failed (RuntimeError: broken kernel)"
+        ]
+        assert len({f.content_hash for f in cat.all_faces()}) == 5
+
+
 def test_rescan_reads_only_new_and_changed_files(album, lfw, scanner, catalog) -> None:
     first = scanner.run([album])
     assert first.photos == 6 and first.faces >= 6 and first.errors == 0
@@ -368,6 +407,21 @@ def test_progress_pause_and_cancel(album, scanner, catalog) -> None:
     with Catalog(catalog.path.parent / "fresh.db") as fresh:
         Scanner(fresh, scanner.detector, scanner.embedder).run([album])
         assert len(fresh.all_faces()) == total
+
+
+def test_a_scan_without_names_or_grouping_loads_no_people_code(album, tmp_path) -> None:
+    """Start-up: the people service (and the clustering's scipy) loads only when a photo
+    carries names or the scan groups."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from album.cli import main; "
+        f"assert main(['--library', {str(tmp_path / 'one.db')!r}, 'scan', '--no-progress', "
+        f"{str(album)!r}]) == 0; print('album.people.service' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"
 
 
 def test_cli_scan_status_faces_rescan(album, tmp_path, capsys) -> None:

@@ -588,13 +588,22 @@ def import_embedded_names(
     catalogued photo), so a rescan does not read unchanged photos again and a name the user
     took away later is not put back. Never overrides a decision taken in this app: faces
     confirmed as anyone, or rejected from the person of that name, are left alone.
-    ``service`` is a :class:`~album.people.service.PeopleService` (made when not given).
+    ``service`` is a :class:`~album.people.service.PeopleService`, or a function that gives
+    one; made when first needed if not given.
     ``dry_run``: only find the pairs (``NamesImport.pairs``); nothing is written.
     """
-    if service is None:
-        from album.people.service import PeopleService
+    made: list = []
 
-        service = PeopleService(catalog)
+    def people():
+        if not made:
+            if service is None:
+                from album.people.service import PeopleService
+
+                made.append(PeopleService(catalog))
+            else:
+                made.append(service() if callable(service) else service)
+        return made[0]
+
     last = int(catalog.get_setting(SETTING, "0") or 0)
     current = catalog.db.execute("SELECT coalesce(max(id), 0) FROM scan_runs").fetchone()[0]
     where = "status = 'done'"
@@ -622,14 +631,14 @@ def import_embedded_names(
         found, missed = match_photo(catalog, photo, regions)
         result.problems += [f"{photo.path}: no face found where {n!r} is" for n in missed]
         for face_id, name in found:
-            if _decided(service, face_id, name):
+            if _decided(people(), face_id, name):
                 result.kept += 1
             else:
                 pairs.append((face_id, name))
     if dry_run:
         return result
     if pairs:
-        done, clashes = service.label_faces(pairs, action="metadata names")
+        done, clashes = people().label_faces(pairs, action="metadata names")
         result.named = done
         result.kept += len(pairs) - done - len(clashes)
         result.problems += clashes

@@ -88,7 +88,8 @@ class ScanWorker:
         detector = FaceDetector(
             min_face_size=settings.min_face, max_side=settings.detect_side, device=embedder.device
         )
-        self.finder = FaceFinder(detector, embedder, settings.detect_batch, settings.batch_size)
+        # One photo at a time: a cluster's workers already fill the machine's cores.
+        self.finder = FaceFinder(detector, embedder, settings.detect_batch, settings.batch_size, 1)
         self.settings = settings
         self.known = known  # content already catalogued: hashed, not decoded
 

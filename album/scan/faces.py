@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,7 +44,9 @@ class FaceFinder:
     """Finds, aligns and embeds the faces of batches of decoded photos (``Prepared``).
 
     ``detect_batch`` size: photos per detector call (None: 1 on a CPU, where batching MTCNN
-    is slower, else ``batch_size``)."""
+    is slower, else ``batch_size``). ``detect_threads``: photos detected at once when they
+    go one per call (on a CPU the detector's many small steps leave a core idle, and a scan
+    is bound by detection: two at once finish 80 photos in 4.3-4.6 s against 6.6-7.1)."""
 
     def __init__(
         self,
@@ -51,8 +54,10 @@ class FaceFinder:
         embedder: Embedder,
         detect_batch: int | None = None,
         batch_size: int = 4,
+        detect_threads: int = 2,
     ) -> None:
         self.detector = detector
+        self.detect_threads = detect_threads
         self.embedder = embedder
         self.detect_size = detect_batch
         self.batch_size = batch_size
@@ -127,10 +132,16 @@ class FaceFinder:
         return out
 
     def detect(self, items: list[Prepared]) -> list[list[DetectedFace] | None]:
-        """Batched detection; on failure, photo by photo so one bad image costs only itself."""
+        """Batched detection on a GPU; on a CPU, photo by photo, ``detect_threads`` at once.
+        A photo whose detection fails is marked with the reason and costs only itself."""
         n = self.detect_size
         if n is None:
             n = 1 if self.detector.device.type == "cpu" else self.batch_size
+        if n == 1:
+            if self.detect_threads > 1 and len(items) > 1:
+                with ThreadPoolExecutor(self.detect_threads, "album-detect") as pool:
+                    return list(pool.map(self._detect_one, items))
+            return [self._detect_one(p) for p in items]
         try:
             results: list[list[DetectedFace] | None] = []
             for start in range(0, len(items), n):
@@ -139,16 +150,16 @@ class FaceFinder:
             return results
         except Exception:
             log.warning("batched detection failed; retrying photo by photo", exc_info=True)
-        results = []
-        for p in items:
-            try:
-                results.append(self.detector.detect(p.detect_rgb))
-            except Exception as exc:
-                log.exception("face detection failed on %r", p.path)
-                p.error = f"face detection failed ({type(exc).__name__}: {exc})"
-                p.image = p.detect_rgb = None
-                results.append(None)
-        return results
+        return [self._detect_one(p) for p in items]
+
+    def _detect_one(self, p: Prepared) -> list[DetectedFace] | None:
+        try:
+            return self.detector.detect(p.detect_rgb)
+        except Exception as exc:
+            log.exception("face detection failed on %r", p.path)
+            p.error = f"face detection failed ({type(exc).__name__}: {exc})"
+            p.image = p.detect_rgb = None
+            return None
 
     def embed(self, chips: np.ndarray) -> np.ndarray:
         if len(chips) == 0:

@@ -60,6 +60,8 @@ class ScanSettings:
     # Photos per detector call; None: 1 on CPU (batching MTCNN there is slower: 345 vs
     # 230 ms per photo measured), batch_size on a GPU.
     detect_batch: int | None = None
+    # Photos detected at once when they go one per detector call (on a CPU).
+    detect_threads: int = 2
     read_workers: int = 2  # decode threads
     # Photos decoded ahead of the detector (11 MB each at 2000 px); decoding keeps ahead
     # with 4 (8.8 photos/s at 4, 4-8 at 8).
@@ -127,8 +129,9 @@ class Scanner:
             max_side=self.settings.detect_side,
             device=embedder.device,
         )
+        s = self.settings
         self.faces = FaceFinder(
-            self.detector, embedder, self.settings.detect_batch, self.settings.batch_size
+            self.detector, embedder, s.detect_batch, s.batch_size, s.detect_threads
         )
 
     # --- public -------------------------------------------------------------------------------
