@@ -58,6 +58,9 @@ class FaceFinder:
     ) -> None:
         self.detector = detector
         self.detect_threads = detect_threads
+        # Kept for the finder's life: threads made anew for every step spread the memory
+        # they free over more of the allocator's arenas (peaks 0.3 GB higher, measured).
+        self._pool: ThreadPoolExecutor | None = None
         self.embedder = embedder
         self.detect_size = detect_batch
         self.batch_size = batch_size
@@ -66,6 +69,12 @@ class FaceFinder:
         """Detect, then align and embed, the faces of ``batch`` (one after the other)."""
         todo, detections = self.detect_batch(batch, times)
         return self.embed_faces(batch, todo, detections, times)
+
+    def close(self) -> None:
+        """Let the detection threads go (a later call makes them again)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def detect_batch(
         self, batch: list[Prepared], times: StageTimes
@@ -139,8 +148,9 @@ class FaceFinder:
             n = 1 if self.detector.device.type == "cpu" else self.batch_size
         if n == 1:
             if self.detect_threads > 1 and len(items) > 1:
-                with ThreadPoolExecutor(self.detect_threads, "album-detect") as pool:
-                    return list(pool.map(self._detect_one, items))
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.detect_threads, "album-detect")
+                return list(self._pool.map(self._detect_one, items))
             return [self._detect_one(p) for p in items]
         try:
             results: list[list[DetectedFace] | None] = []

@@ -340,6 +340,7 @@ class Scanner:
                 store_pending()
         finally:
             embedding.shutdown(wait=True, cancel_futures=True)
+            self.faces.close()
             reader.close()
             summary.times.read_wait += reader.wait_seconds
 
