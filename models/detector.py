@@ -27,7 +27,7 @@ from PIL import Image
 from models.device import resolve_device
 from models.engine import OpenVinoNet, compile_network
 from models.mtcnn import Uint8Input, detect_faces
-from models.mtcnn_nets import load_mtcnn
+from models.mtcnn_nets import load_mtcnn_net, mtcnn_sources
 from models.pose import roll_degrees
 
 log = logging.getLogger(__name__)
@@ -167,20 +167,31 @@ class FaceDetector:
         self.nets = []
         # P-Net is fully convolutional (any image size); R-Net and O-Net take fixed crops.
         shapes = ((-1, 3, -1, -1), (-1, 3, 24, 24), (-1, 3, 48, 48))
-        for net, name, shape in zip(
-            load_mtcnn(self.device), ("pnet", "rnet", "onet"), shapes, strict=True
-        ):
+        for name, shape in zip(("pnet", "rnet", "onet"), shapes, strict=True):
+
+            def build(name: str = name) -> torch.nn.Module:
+                net = load_mtcnn_net(name, self.device)
+                return net.to(memory_format=torch.channels_last)
+
             compiled = None
-            net = net.to(memory_format=torch.channels_last)
             if self.device.type == "cpu":
                 # On a CPU, P-Net takes its image pyramid as uint8 tensors (models.mtcnn).
                 pixels = (127.5, 128.0) if name == "pnet" else None
                 compiled = compile_network(
-                    net, f"mtcnn-{name}", shape, bf16, engine=engine, uint8_images=pixels
+                    build,
+                    f"mtcnn-{name}",
+                    shape,
+                    bf16,
+                    engine=engine,
+                    uint8_images=pixels,
+                    sources=lambda name=name: mtcnn_sources(name),
                 )
-                if compiled is None and name == "pnet":
-                    net = Uint8Input(net)
-            self.nets.append(compiled or net)
+            if compiled is not None:
+                self.nets.append(compiled)
+            elif name == "pnet" and self.device.type == "cpu":
+                self.nets.append(Uint8Input(build()))
+            else:
+                self.nets.append(build())
         self.engine = "openvino" if isinstance(self.nets[0], OpenVinoNet) else "torch"
 
     def detect(self, image: Image.Image | np.ndarray) -> list[DetectedFace]:

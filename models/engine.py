@@ -218,14 +218,16 @@ def network_key(net: torch.nn.Module, input_shape: Sequence[int]) -> str:
 
 
 def source_key(name: str, sources: Sequence[Path], input_shape: Sequence[int]) -> str:
-    """What a conversion depends on, read from the files that define the network."""
+    """What a conversion depends on, read from the stat of the files that define the network
+    (as Python's own bytecode cache does: a reinstalled or edited file has a new mtime). The
+    converted files themselves are still checked by their SHA-256."""
     ov = _openvino()
-    h = hashlib.sha256()
-    h.update(json.dumps([_CACHE_VERSION, ov.__version__, name, list(input_shape)]).encode())
+    stats = []
     for path in sources:
-        h.update(Path(path).name.encode())
-        h.update(bytes.fromhex(_sha256(Path(path))))
-    return h.hexdigest()
+        st = Path(path).stat()
+        stats.append([str(Path(path).resolve()), st.st_size, st.st_mtime_ns])
+    key = [_CACHE_VERSION, ov.__version__, name, list(input_shape), stats]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 def _cached_or_converted(

@@ -98,12 +98,18 @@ def weights_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def load_mtcnn(device: torch.device | str = "cpu") -> tuple[PNet, RNet, ONet]:
-    """The three networks with their weights, in eval mode."""
-    data = weights_dir()
-    nets = []
-    for cls, name in ((PNet, "pnet.pt"), (RNet, "rnet.pt"), (ONet, "onet.pt")):
-        net = cls()
-        net.load_state_dict(torch.load(data / name, map_location="cpu", weights_only=True))
-        nets.append(net.to(device).eval())
-    return nets[0], nets[1], nets[2]
+NETS = {"pnet": PNet, "rnet": RNet, "onet": ONet}
+
+
+def load_mtcnn_net(name: str, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """One of the three networks (``"pnet"``, ``"rnet"``, ``"onet"``) with its weights, in
+    eval mode."""
+    net = NETS[name]()
+    path = weights_dir() / f"{name}.pt"
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return net.to(device).eval()
+
+
+def mtcnn_sources(name: str) -> list[Path]:
+    """The files that define network ``name``: its weights and this module."""
+    return [weights_dir() / f"{name}.pt", Path(__file__)]

@@ -114,7 +114,7 @@ def test_a_conversion_is_found_by_its_source_files_without_building(cache, tmp_p
     with torch.no_grad():
         assert torch.allclose(compiled(x)[0], _net(0)(x)[0], atol=1e-5)
 
-    weights.write_bytes(b"other weights")  # the files changed: built again
+    weights.write_bytes(b"other, newer weights")  # the files changed: built again
     compiled = engine.compile_network(
         lambda: build(1), "small", (-1, 3, 8, 8), False, 1, sources=sources
     )
