@@ -86,10 +86,13 @@ def test_conversion_is_cached_checked_and_rebuilt(cache, monkeypatch):
     with torch.no_grad():
         assert torch.allclose(compiled(x)[0], net(x)[0], atol=1e-5)
 
+    blobs = sorted((cache / "compiled").glob("*.blob"))
+    assert blobs  # OpenVINO's compiled copy, kept for the next start
     other = _net(seed=1)  # new weights: a new conversion, the old one removed
     compiled = engine.compile_network(other, "small", (-1, 3, 8, 8), bf16=False, threads=1)
     assert calls == [1, 1]
     assert len(list(cache.glob("small-*.xml"))) == 1
+    assert not set(blobs) & set((cache / "compiled").glob("*.blob"))  # the old one's too
     with torch.no_grad():
         assert torch.allclose(compiled(x)[0], other(x)[0], atol=1e-5)
 
