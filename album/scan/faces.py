@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from album.scan.head_parts import without_head_parts
 from album.scan.quality import face_quality, sharpness
 from album.scan.reading import Prepared
 from album.scan.writer import FoundFace
@@ -84,6 +85,7 @@ class FaceFinder:
         todo = [i for i, p in enumerate(batch) if p.image is not None and p.error is None]
         start = time.perf_counter()
         detections = self.detect([batch[i] for i in todo]) if todo else []
+        detections = [None if d is None else without_head_parts(d) for d in detections]
         times.detect += time.perf_counter() - start
         return todo, detections
 
