@@ -27,6 +27,7 @@ overriding a decision taken in this app.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -592,17 +593,14 @@ def import_embedded_names(
     one; made when first needed if not given.
     ``dry_run``: only find the pairs (``NamesImport.pairs``); nothing is written.
     """
-    made: list = []
 
+    @functools.cache
     def people():
-        if not made:
-            if service is None:
-                from album.people.service import PeopleService
+        if service is None:
+            from album.people.service import PeopleService
 
-                made.append(PeopleService(catalog))
-            else:
-                made.append(service() if callable(service) else service)
-        return made[0]
+            return PeopleService(catalog)
+        return service() if callable(service) else service
 
     last = int(catalog.get_setting(SETTING, "0") or 0)
     current = catalog.db.execute("SELECT coalesce(max(id), 0) FROM scan_runs").fetchone()[0]

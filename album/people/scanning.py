@@ -4,6 +4,7 @@ grouping itself; with live grouping, people also appear while the scan runs."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,17 +48,13 @@ def scan_and_group(
     stops there: nothing after it runs. Raises FileNotFoundError for a missing folder."""
     from album.people.live import LiveGrouping
 
-    service: Any = None
-
+    @functools.cache
     def people() -> Any:
         """The people service, made on first need: a scan that groups nothing and finds no
         names in its photos does not pay for its import (0.14 s: the clustering's)."""
-        nonlocal service
-        if service is None:
-            from album.people.service import PeopleService
+        from album.people.service import PeopleService
 
-            service = PeopleService(catalog)
-        return service
+        return PeopleService(catalog)
 
     during = LiveGrouping(lambda: people().recluster(), LIVE_EVERY_PHOTOS, LIVE_EVERY_SECONDS)
 
