@@ -261,16 +261,23 @@ class FaceDetector:
         # photo turned without a tag (a portrait, a group) or a head on a shoulder rarely
         # shows only small faces.
         smallest = max(small.shape[:2]) / 16, self.min_face_size * f
-        best: tuple[float, list[DetectedFace]] | None = None
+        # Turns of one size (+-40, +-90 degrees) go through the networks together: fewer,
+        # larger calls (a photo without faces: 48 ms against 56 one turn at a time).
+        sizes: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
         for angle in self.retry_angles:
             image, back = turned(small, angle)
+            sizes.setdefault(image.shape, []).append((image, back))
+        best: tuple[float, list[DetectedFace]] | None = None
+        for turns in sizes.values():
+            batch = np.stack([image for image, _ in turns])
             # _run divides by f; multiply back to turned pixels, turn back, and divide again.
-            found = self._run(image[None], f, min_size=max(float(_PNET_CELL), *smallest))[0]
-            if not found:
-                continue
-            tilt = float(np.mean([abs(roll_degrees(d.landmarks)) for d in found]))
-            if best is None or tilt < best[0]:
-                best = (tilt, [d.scaled(f).mapped(back).scaled(1.0 / f) for d in found])
+            founds = self._run(batch, f, min_size=max(float(_PNET_CELL), *smallest))
+            for (_, back), found in zip(turns, founds, strict=True):
+                if not found:
+                    continue
+                tilt = float(np.mean([abs(roll_degrees(d.landmarks)) for d in found]))
+                if best is None or tilt < best[0]:
+                    best = (tilt, [d.scaled(f).mapped(back).scaled(1.0 / f) for d in found])
         return best[1] if best else []
 
     def _prepare(self, image: Image.Image | np.ndarray) -> tuple[np.ndarray | None, float]:
