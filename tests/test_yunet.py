@@ -4,10 +4,12 @@ adds to MTCNN's faces."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from conftest import lfw_image
+from conftest import ROOT, lfw_image
 from PIL import Image
 
 from models import yunet
@@ -101,3 +103,20 @@ def test_a_file_that_is_not_yunet_is_refused(tmp_path) -> None:
     fake.write_bytes(b"not a network")
     with pytest.raises(WeightsMissingError, match="not the expected YuNet file"):
         yunet.load_yunet(fake)
+
+
+@needs_weights
+def test_the_second_look_does_not_import_torchvision(lfw) -> None:
+    # Importing torchvision costs a scan a second of start-up and 160 MB: detection reaches
+    # its kernels through models.vision_ops, and so does YuNet's.
+    photo = str(lfw / "Colin_Powell" / "Colin_Powell_0001.jpg")
+    code = (
+        "import sys, numpy as np; from PIL import Image; "
+        "from models.detector import FaceDetector; d = FaceDetector(min_face_size=20); "
+        f"faces = d.detect(np.asarray(Image.open({photo!r}).convert('RGB'))); "
+        "print(len(faces), bool(d._yunet_state), 'torchvision' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.split() == ["1", "True", "False"]

@@ -250,6 +250,8 @@ def evaluate_cfp(
     used = np.zeros(len(data.images), bool)
     used[[i for pairs in chosen.values() for p in pairs for i in (p.a, p.b)]] = True
     emb = embed_cfp(data, list(range(len(data.images))), faces, embedder, used=used)
+    test = np.array([in_split(im.person, "test") for im in data.images])
+    halves = {"dev": ~test, "test": test}  # which half each image's person is in
     results = {}
     for protocol, pairs in chosen.items():
         a = np.array([p.a for p in pairs])
@@ -260,10 +262,7 @@ def evaluate_cfp(
         same = np.array([p.same for p in pairs])
         acc, std, thresholds = kfold_with_misses(distances, same, fold_ids, found)
         by_split = {}
-        for split in ("dev", "test"):
-            half = np.array(
-                [in_split(data.images[i].person, split) for i in range(len(data.images))]
-            )
+        for split, half in halves.items():
             sel = half[a] & half[b]
             if sel.any():
                 by_split[split] = kfold_with_misses(
